@@ -1,0 +1,1 @@
+"""The pure core of vidplat: entities, rules, use cases and the ports they need."""

@@ -1,0 +1,1 @@
+"""Organizations, users, sessions and login."""

@@ -1,0 +1,1 @@
+"""View points: a ledger credited once per (user, video)."""

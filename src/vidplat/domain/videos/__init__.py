@@ -1,0 +1,1 @@
+"""The video catalog: upload processing, editing, soft delete and restore."""

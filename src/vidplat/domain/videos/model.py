@@ -1,0 +1,95 @@
+"""Video entity and the media facts a probe extracts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from vidplat.domain.errors import InvalidInput
+
+MAX_TITLE = 250
+MAX_DESCRIPTION = 5000
+
+
+class VideoStatus(StrEnum):
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+def clean_title(raw: str) -> str:
+    title = raw.strip()
+    if not 1 <= len(title) <= MAX_TITLE:
+        raise InvalidInput("title", f"must be 1 to {MAX_TITLE} characters")
+    return title
+
+
+def clean_description(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if len(raw) > MAX_DESCRIPTION:
+        raise InvalidInput("description", f"must be at most {MAX_DESCRIPTION} characters")
+    return raw
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaInfo:
+    duration_seconds: float
+    width: int
+    height: int
+    video_codec: str
+    audio_codec: str | None
+    content_type: str
+    extension: str
+
+
+@dataclass(eq=False, kw_only=True)
+class Video:
+    """A video of one organization.
+
+    `storage_key` is the file being served (None until the first upload is ready);
+    `pending_key` is an upload waiting for processing, which replaces the served file
+    only once it has been processed successfully.
+    """
+
+    id: UUID
+    organization_id: UUID
+    title: str
+    description: str | None
+    status: VideoStatus
+    uploaded_by: UUID
+    created_at: datetime
+    updated_at: datetime
+    storage_key: str | None = None
+    pending_key: str | None = None
+    thumbnail_key: str | None = None
+    failure_reason: str | None = None
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    size_bytes: int | None = None
+    content_type: str | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    checksum: str | None = None
+    deleted_at: datetime | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Video) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_playable(self) -> bool:
+        return self.storage_key is not None and not self.is_deleted
+
+    @property
+    def replacement_pending(self) -> bool:
+        return self.pending_key is not None and self.storage_key is not None
