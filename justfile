@@ -1,0 +1,57 @@
+# vidplat tasks. `just` (or `uv run just`: just ships as the rust-just dev dependency)
+# lists them. Every recipe goes through `uv run`, so the project's venv is always used.
+
+# Recipe arguments reach the commands as "$@", quoted as given.
+set positional-arguments
+
+# List the recipes
+default:
+    @"{{ just_executable() }}" --justfile "{{ justfile() }}" --list --unsorted
+
+# Run the API: embedded mode (SQLite, in-process jobs) unless VIDPLAT_DATABASE_URL/VIDPLAT_REDIS_URL are set
+serve *args:
+    uv run vidplat serve "$@"
+
+# Run the SAQ worker: upload processing and the cron jobs (production wiring, needs VIDPLAT_REDIS_URL)
+worker:
+    uv run vidplat worker
+
+# Apply the database migrations (alembic upgrade head) to VIDPLAT_DATABASE_URL
+migrate:
+    uv run vidplat migrate
+
+# Run the whole test suite (services: VIDPLAT_TEST_* URLs, else Docker, else those tests skip)
+test *args:
+    uv run pytest "$@"
+
+# Run the unit tests only: no services, a few seconds
+unit *args:
+    uv run pytest tests/unit "$@"
+
+# Lint, format check, strict types and import layers (no services needed)
+check:
+    uv run ruff check .
+    uv run ruff format --check .
+    uv run mypy
+    uv run lint-imports
+
+# Format the code and apply ruff's safe fixes
+fmt:
+    uv run ruff format .
+    uv run ruff check --fix .
+
+# Run the benchmarks against the production wiring: `just bench`, or `just bench quick`
+bench *args:
+    uv run python -m bench "$@"
+
+# Build and start the production stack in Docker (needs VIDPLAT_JWT_SECRET and VIDPLAT_PLAYBACK_SECRET, e.g. in .env)
+up:
+    docker compose up --build -d
+
+# Stop the Docker stack (named volumes are kept; `docker compose down -v` drops them)
+down:
+    docker compose down
+
+# Run what CI runs: services, checks, tests (as on the CI machine)
+ci:
+    bash .ci/run
