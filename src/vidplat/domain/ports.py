@@ -77,7 +77,9 @@ class LockUnavailable(Exception):
 
 
 class JobQueue(Protocol):
-    async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None: ...
+    async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
+        """Schedule ProcessUpload; called only after the transaction that staged the upload commits."""
+        ...
 
 
 # --- files and media ---------------------------------------------------------------------
@@ -109,7 +111,9 @@ class Storage(Protocol):
         """Stream `length` bytes of the key from `start`, in bounded chunks."""
         ...
 
-    async def read_head(self, key: str, length: int) -> bytes: ...
+    async def checksum(self, key: str) -> str:
+        """SHA-256 hex digest of the stored bytes."""
+        ...
 
     def local_path(self, key: str) -> Path:
         """A filesystem path for the key, for media tools that need one."""
@@ -237,7 +241,11 @@ class VideoRepository(Protocol):
         ...
 
     async def get_any(self, video_id: UUID) -> Video | None:
-        """Any video by id, for background jobs that are not acting for a caller."""
+        """Any video by id, deleted or not, for work that is not acting for a caller."""
+        ...
+
+    async def stuck_processing(self, older_than: datetime, limit: int) -> Sequence[Video]:
+        """Videos with an upload pending since before `older_than`."""
         ...
 
     async def list(

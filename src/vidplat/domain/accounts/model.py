@@ -118,12 +118,15 @@ class RefreshToken:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
-    """The authenticated caller, as every use case sees it."""
+    """The authenticated caller, as every use case sees it.
+
+    `session_id` is None for a signed playback URL, which is not tied to a login session.
+    """
 
     user_id: UUID
     organization_id: UUID
-    session_id: UUID
     role: Role
+    session_id: UUID | None = None
 
     @property
     def is_admin(self) -> bool:

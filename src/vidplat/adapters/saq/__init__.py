@@ -1,0 +1,1 @@
+"""Background work on SAQ (Redis): the job queue port and the worker's job functions."""

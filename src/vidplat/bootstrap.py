@@ -1,0 +1,144 @@
+"""The composition root: Settings -> adapters -> use cases. Nothing else picks adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from redis.asyncio import Redis
+from saq import Queue
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from vidplat.adapters.clock import SystemClock
+from vidplat.adapters.local.jobs import InProcessJobQueue, InProcessScheduler, Periodic
+from vidplat.adapters.local.limiter import MemoryAttemptLimiter
+from vidplat.adapters.local.lock import InProcessLock
+from vidplat.adapters.media.probe import PyAvProbe
+from vidplat.adapters.redis.health import redis_ready
+from vidplat.adapters.redis.limiter import RedisAttemptLimiter
+from vidplat.adapters.redis.lock import RedisLock
+from vidplat.adapters.saq.queue import SaqJobQueue
+from vidplat.adapters.security.access_tokens import JwtTokenCodec
+from vidplat.adapters.security.passwords import Argon2Hasher
+from vidplat.adapters.security.playback import HmacUrlSigner
+from vidplat.adapters.sql.engine import database_ready, make_engine
+from vidplat.adapters.sql.uow import SqlUnitOfWork
+from vidplat.adapters.storage.local import LocalStorage
+from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher, UnitOfWork
+from vidplat.settings import Settings
+from vidplat.domain.accounts.policy import AuthPolicy
+from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
+
+Check = Callable[[], Awaitable[bool]]
+
+
+@dataclass(slots=True)
+class Container:
+    """Everything a running process needs, and the resources to release when it stops."""
+
+    settings: Settings
+    use_cases: UseCases
+    checks: dict[str, Check]
+    engine: AsyncEngine
+    redis: Redis | None = None
+    saq_queue: Queue | None = None
+    jobs: InProcessJobQueue | None = None
+    scheduler: InProcessScheduler | None = None
+
+    async def start(self, *, run_schedules: bool = True) -> None:
+        if self.saq_queue is not None:
+            await self.saq_queue.connect()
+        if self.scheduler is not None and run_schedules:
+            self.scheduler.start()
+
+    async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        if self.jobs is not None:
+            await self.jobs.close()
+        if self.saq_queue is not None:
+            await self.saq_queue.disconnect()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def saq_queue_name(settings: Settings) -> str:
+    return f"{settings.redis_prefix}:jobs"
+
+
+def bootstrap(settings: Settings, *, clock: Clock | None = None, hasher: PasswordHasher | None = None) -> Container:
+    """Wire the production adapters when Redis is configured, the embedded ones otherwise."""
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    def uow() -> UnitOfWork:
+        return SqlUnitOfWork(sessions)
+
+    storage = LocalStorage(settings.media_dir)
+    auth = settings.auth
+    hasher = hasher or Argon2Hasher(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
+    checks: dict[str, Check] = {"database": lambda: database_ready(engine)}
+    redis: Redis | None = None
+    saq_queue: Queue | None = None
+    in_process: InProcessJobQueue | None = None
+    lock: Lock
+    limiter: AttemptLimiter
+    jobs: JobQueue
+    if settings.redis_url is not None:
+        redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        lock = RedisLock(redis, settings.redis_prefix)
+        limiter = RedisAttemptLimiter(
+            redis, settings.redis_prefix, auth.login_max_failures, auth.login_window_seconds
+        )
+        saq_queue = Queue.from_url(settings.redis_url, name=saq_queue_name(settings))
+        jobs = SaqJobQueue(saq_queue)
+        checks["redis"] = lambda: redis_ready(redis)
+        checks["job_queue"] = lambda: redis_ready(redis)
+    else:
+        lock = InProcessLock()
+        limiter = MemoryAttemptLimiter(clock, auth.login_max_failures, auth.login_window_seconds)
+        jobs = in_process = InProcessJobQueue(lambda video_id, key: use_cases.process_upload(video_id, key))
+    use_cases = build_use_cases(
+        Ports(
+            uow=uow,
+            clock=clock,
+            hasher=hasher,
+            codec=JwtTokenCodec(auth.jwt_secret),
+            signer=HmacUrlSigner(auth.playback_secret.encode()),
+            limiter=limiter,
+            lock=lock,
+            jobs=jobs,
+            storage=storage,
+            probe=PyAvProbe(),
+        ),
+        Policy(
+            auth=AuthPolicy(
+                access_ttl=timedelta(seconds=auth.access_ttl_seconds),
+                refresh_ttl=timedelta(days=auth.refresh_ttl_days),
+            ),
+            view_points=settings.view_points,
+            playback_ttl=timedelta(seconds=auth.playback_ttl_seconds),
+            max_upload_bytes=settings.max_upload_bytes,
+        ),
+    )
+    scheduler = None
+    if in_process is not None:
+        scheduler = InProcessScheduler(
+            [
+                Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
+                Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
+            ]
+        )
+    return Container(
+        settings=settings,
+        use_cases=use_cases,
+        checks=checks,
+        engine=engine,
+        redis=redis,
+        saq_queue=saq_queue,
+        jobs=in_process,
+        scheduler=scheduler,
+    )

@@ -1,0 +1,160 @@
+"""Sessions: login, refresh-token rotation with reuse detection, logout, authentication."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from vidplat.domain.accounts.model import AccessClaims, Principal, RefreshToken, Session, Tokens, User, normalize_email
+from vidplat.domain.accounts.policy import AuthPolicy
+from vidplat.domain.accounts.secrets import hash_token, new_token
+from vidplat.domain.errors import InvalidCredentials, InvalidInput, InvalidToken, RefreshTokenReused, TooManyAttempts
+from vidplat.domain.ids import new_id
+from vidplat.domain.ports import AttemptLimiter, Clock, PasswordHasher, TokenCodec, UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class TokenIssuer:
+    """Mints the token pair of a session; shared by login and refresh."""
+
+    codec: TokenCodec
+    policy: AuthPolicy
+
+    async def issue(self, uow: UnitOfWork, user: User, session_id: UUID, now: datetime) -> Tokens:
+        refresh = new_token()
+        await uow.refresh_tokens.add(
+            RefreshToken(id=new_id(), session_id=session_id, token_hash=hash_token(refresh), created_at=now)
+        )
+        access = self.codec.encode_access(
+            AccessClaims(
+                user_id=user.id,
+                organization_id=user.organization_id,
+                session_id=session_id,
+                role=user.role,
+                issued_at=now,
+                expires_at=now + self.policy.access_ttl,
+            )
+        )
+        return Tokens(
+            access_token=access, refresh_token=refresh, expires_in=int(self.policy.access_ttl.total_seconds())
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginCommand:
+    organization: str
+    email: str
+    password: str
+
+
+@dataclass(slots=True)
+class Login:
+    uow: UnitOfWorkFactory
+    hasher: PasswordHasher
+    limiter: AttemptLimiter
+    issuer: TokenIssuer
+    clock: Clock
+    _decoy_hash: str | None = field(default=None, init=False)
+
+    async def __call__(self, cmd: LoginCommand) -> Tokens:
+        key = f"login:{cmd.organization.strip().lower()}:{cmd.email.strip().lower()}"
+        retry_after = await self.limiter.retry_after(key)
+        if retry_after > 0:
+            raise TooManyAttempts(retry_after)
+        now = self.clock.now()
+        async with self.uow() as uow:
+            user = await self._find_user(uow, cmd)
+            # Unknown org or email still pays for one verification so timing reveals nothing.
+            valid = await self.hasher.verify(user.password_hash if user else await self._decoy(), cmd.password)
+            if user is None or not valid:
+                await self.limiter.record_failure(key)
+                raise InvalidCredentials
+            session = Session(
+                id=new_id(),
+                user_id=user.id,
+                organization_id=user.organization_id,
+                created_at=now,
+                expires_at=now + self.issuer.policy.refresh_ttl,
+            )
+            await uow.sessions.add(session)
+            tokens = await self.issuer.issue(uow, user, session.id, now)
+            await uow.commit()
+        await self.limiter.reset(key)
+        return tokens
+
+    async def _find_user(self, uow: UnitOfWork, cmd: LoginCommand) -> User | None:
+        try:
+            email = normalize_email(cmd.email)
+        except InvalidInput:
+            return None
+        org = None
+        with contextlib.suppress(ValueError):
+            org = await uow.organizations.get(UUID(cmd.organization))
+        org = org or await uow.organizations.get_by_slug(cmd.organization.strip().lower())
+        return None if org is None else await uow.users.get_by_email(org.id, email)
+
+    async def _decoy(self) -> str:
+        if self._decoy_hash is None:
+            self._decoy_hash = await self.hasher.hash(new_token())
+        return self._decoy_hash
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    uow: UnitOfWorkFactory
+    issuer: TokenIssuer
+    clock: Clock
+
+    async def __call__(self, refresh_token: str) -> Tokens:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            token = await uow.refresh_tokens.get_by_hash(hash_token(refresh_token))
+            if token is None:
+                raise InvalidToken
+            # A spent token coming back means it leaked: kill the whole session.
+            if token.used_at is not None or not await uow.refresh_tokens.mark_used(token.id, now):
+                await uow.sessions.revoke(token.session_id, now)
+                await uow.commit()
+                raise RefreshTokenReused
+            user = await uow.sessions.get_principal_user(token.session_id, now)
+            if user is None:
+                raise InvalidToken
+            tokens = await self.issuer.issue(uow, user, token.session_id, now)
+            await uow.commit()
+        return tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Logout:
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    async def __call__(self, principal: Principal) -> None:
+        if principal.session_id is None:
+            raise InvalidToken
+        async with self.uow() as uow:
+            await uow.sessions.revoke(principal.session_id, self.clock.now())
+            await uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticate:
+    """Turns an access token into a Principal, checking the session and user are still alive."""
+
+    uow: UnitOfWorkFactory
+    codec: TokenCodec
+    clock: Clock
+
+    async def __call__(self, access_token: str) -> Principal:
+        now = self.clock.now()
+        claims = self.codec.decode_access(access_token, now)
+        async with self.uow() as uow:
+            user = await uow.sessions.get_principal_user(claims.session_id, now)
+        if user is None or user.id != claims.user_id:
+            raise InvalidToken
+        # The role comes from the database so a demotion takes effect at once.
+        return Principal(
+            user_id=user.id, organization_id=user.organization_id, session_id=claims.session_id, role=user.role
+        )

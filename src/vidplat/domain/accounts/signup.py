@@ -1,0 +1,72 @@
+"""Signing up: an organization, its first admin and a TRIAL subscription, atomically."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from vidplat.domain.accounts.model import (
+    Organization,
+    Role,
+    User,
+    check_password,
+    clean_org_name,
+    normalize_email,
+    slugify,
+)
+from vidplat.domain.billing.model import PlanCode, Subscription
+from vidplat.domain.billing.queries import OrganizationOverview, overview
+from vidplat.domain.errors import OrganizationNameTaken
+from vidplat.domain.ids import new_id
+from vidplat.domain.ports import Clock, OrganizationRepository, PasswordHasher, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignUpCommand:
+    name: str
+    admin_email: str
+    admin_password: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    uow: UnitOfWorkFactory
+    hasher: PasswordHasher
+    clock: Clock
+
+    async def __call__(self, cmd: SignUpCommand) -> OrganizationOverview:
+        name = clean_org_name(cmd.name)
+        email = normalize_email(cmd.admin_email, "admin_email")
+        password_hash = await self.hasher.hash(check_password(cmd.admin_password, "admin_password"))
+        now = self.clock.now()
+        async with self.uow() as uow:
+            if await uow.organizations.name_exists(name):
+                raise OrganizationNameTaken
+            trial = await uow.plans.get(PlanCode.TRIAL)
+            assert trial is not None, "plans are seeded by the migrations"
+            org = Organization(id=new_id(), name=name, slug=await _free_slug(uow.organizations, name), created_at=now)
+            await uow.organizations.add(org)
+            await uow.users.add(
+                User(
+                    id=new_id(),
+                    organization_id=org.id,
+                    email=email,
+                    role=Role.ADMIN,
+                    password_hash=password_hash,
+                    created_at=now,
+                )
+            )
+            subscription = Subscription(
+                id=new_id(), organization_id=org.id, plan=trial, started_at=now, ends_at=trial.ends_at(now)
+            )
+            await uow.subscriptions.add(subscription)
+            await uow.commit()
+        return overview(org, subscription, now)
+
+
+async def _free_slug(organizations: OrganizationRepository, name: str) -> str:
+    """The name's slug, with a short random suffix when another organization has it."""
+    slug = slugify(name)
+    while await organizations.slug_exists(slug):
+        slug = f"{slugify(name)[:53]}-{secrets.token_hex(3)}"
+    return slug

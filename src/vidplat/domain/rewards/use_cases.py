@@ -1,0 +1,77 @@
+"""View points: credit a user once per video, and show the ledger."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+from vidplat.domain.accounts.model import Principal
+from vidplat.domain.errors import UserNotFound
+from vidplat.domain.ids import new_id
+from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.ports import Clock, Lock, LockUnavailable, UnitOfWorkFactory
+from vidplat.domain.rewards.model import ViewCredit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditView:
+    """Credit the first view of a video exactly once per (user, video).
+
+    The lock keeps concurrent players of one user from racing; the database's unique
+    (user, video) constraint is the fence that makes a double credit impossible even
+    when the lock backend is down or a lock expired mid-way.
+    """
+
+    uow: UnitOfWorkFactory
+    lock: Lock
+    clock: Clock
+    points: int
+
+    async def __call__(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
+        """True when this call credited the view."""
+        async with self.uow() as uow:
+            if await uow.credits.exists(user_id, video_id):
+                return False
+        try:
+            async with self.lock.hold(f"credit:{user_id}:{video_id}"):
+                return await self._credit(organization_id, user_id, video_id)
+        except LockUnavailable:
+            log.warning("view credit lock unavailable; relying on the database constraint")
+            return await self._credit(organization_id, user_id, video_id)
+
+    async def _credit(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
+        credit = ViewCredit(
+            id=new_id(),
+            organization_id=organization_id,
+            user_id=user_id,
+            video_id=video_id,
+            points=self.points,
+            awarded_at=self.clock.now(),
+        )
+        async with self.uow() as uow:
+            if not await uow.credits.add_once(credit):
+                return False
+            await uow.users.add_points(user_id, credit.points)
+            await uow.commit()
+        return True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PointsStatement:
+    total: int
+    credits: Page[ViewCredit]
+
+
+@dataclass(frozen=True, slots=True)
+class ListMyPoints:
+    uow: UnitOfWorkFactory
+
+    async def __call__(self, principal: Principal, page: PageRequest) -> PointsStatement:
+        async with self.uow() as uow:
+            user = await uow.users.get(principal.organization_id, principal.user_id)
+            if user is None:
+                raise UserNotFound
+            return PointsStatement(total=user.points, credits=await uow.credits.list_for_user(user.id, page))

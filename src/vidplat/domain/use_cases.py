@@ -1,0 +1,141 @@
+"""Every use case of vidplat, built once from the ports: the one thing entrypoints call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from vidplat.domain.accounts.auth import Authenticate, Login, Logout, Refresh, TokenIssuer
+from vidplat.domain.accounts.policy import AuthPolicy
+from vidplat.domain.accounts.signup import SignUp
+from vidplat.domain.accounts.users import ChangeOwnPassword, CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser
+from vidplat.domain.billing.use_cases import (
+    ExpireSubscriptions,
+    GetOrganization,
+    ListPlans,
+    Subscribe,
+    SubscriptionHistory,
+)
+from vidplat.domain.ports import (
+    AttemptLimiter,
+    Clock,
+    JobQueue,
+    Lock,
+    MediaProbe,
+    PasswordHasher,
+    Storage,
+    TokenCodec,
+    UnitOfWorkFactory,
+    UrlSigner,
+)
+from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
+from vidplat.domain.videos.catalog import (
+    DeleteVideo,
+    EditVideo,
+    GetVideo,
+    ListDeletedVideos,
+    ListVideos,
+    RestoreVideo,
+)
+from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
+from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload
+from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ports:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    hasher: PasswordHasher
+    codec: TokenCodec
+    signer: UrlSigner
+    limiter: AttemptLimiter
+    lock: Lock
+    jobs: JobQueue
+    storage: Storage
+    probe: MediaProbe
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    auth: AuthPolicy
+    view_points: int
+    playback_ttl: timedelta
+    max_upload_bytes: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UseCases:
+    sign_up: SignUp
+    login: Login
+    refresh: Refresh
+    logout: Logout
+    authenticate: Authenticate
+    get_user: GetUser
+    list_users: ListUsers
+    create_user: CreateUser
+    update_user: UpdateUser
+    delete_user: DeleteUser
+    change_own_password: ChangeOwnPassword
+    list_plans: ListPlans
+    get_organization: GetOrganization
+    subscribe: Subscribe
+    subscription_history: SubscriptionHistory
+    expire_subscriptions: ExpireSubscriptions
+    list_my_points: ListMyPoints
+    credit_view: CreditView
+    upload_video: UploadVideo
+    replace_video_file: ReplaceVideoFile
+    process_upload: ProcessUpload
+    fail_stuck_uploads: FailStuckUploads
+    get_video: GetVideo
+    list_videos: ListVideos
+    list_deleted_videos: ListDeletedVideos
+    edit_video: EditVideo
+    delete_video: DeleteVideo
+    restore_video: RestoreVideo
+    issue_playback: IssuePlayback
+    redeem_playback: RedeemPlayback
+    open_stream: OpenStream
+    get_thumbnail: GetThumbnail
+
+
+def build_use_cases(p: Ports, policy: Policy) -> UseCases:
+    issuer = TokenIssuer(p.codec, policy.auth)
+    uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
+    credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
+    process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
+    return UseCases(
+        sign_up=SignUp(p.uow, p.hasher, p.clock),
+        login=Login(p.uow, p.hasher, p.limiter, issuer, p.clock),
+        refresh=Refresh(p.uow, issuer, p.clock),
+        logout=Logout(p.uow, p.clock),
+        authenticate=Authenticate(p.uow, p.codec, p.clock),
+        get_user=GetUser(p.uow),
+        list_users=ListUsers(p.uow),
+        create_user=CreateUser(p.uow, p.hasher, p.clock),
+        update_user=UpdateUser(p.uow, p.hasher, p.clock),
+        delete_user=DeleteUser(p.uow, p.clock),
+        change_own_password=ChangeOwnPassword(p.uow, p.hasher, p.clock),
+        list_plans=ListPlans(p.uow),
+        get_organization=GetOrganization(p.uow, p.clock),
+        subscribe=Subscribe(p.uow, p.clock),
+        subscription_history=SubscriptionHistory(p.uow, p.clock),
+        expire_subscriptions=ExpireSubscriptions(p.uow, p.clock),
+        list_my_points=ListMyPoints(p.uow),
+        credit_view=credit,
+        upload_video=UploadVideo(p.uow, uploads, p.clock),
+        replace_video_file=ReplaceVideoFile(p.uow, uploads, p.clock),
+        process_upload=process,
+        fail_stuck_uploads=FailStuckUploads(p.uow, process, p.clock),
+        get_video=GetVideo(p.uow),
+        list_videos=ListVideos(p.uow),
+        list_deleted_videos=ListDeletedVideos(p.uow),
+        edit_video=EditVideo(p.uow, p.clock),
+        delete_video=DeleteVideo(p.uow, p.clock),
+        restore_video=RestoreVideo(p.uow, p.clock),
+        issue_playback=IssuePlayback(p.uow, p.signer, p.clock, policy.playback_ttl),
+        redeem_playback=RedeemPlayback(p.uow, p.signer, p.clock),
+        open_stream=OpenStream(p.uow, p.storage, credit),
+        get_thumbnail=GetThumbnail(p.uow, p.storage),
+    )

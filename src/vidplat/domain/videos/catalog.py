@@ -1,0 +1,121 @@
+"""Reading and curating the catalog: listings, metadata edits, trash and restore."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from vidplat.domain.accounts.model import Principal
+from vidplat.domain.billing.queries import effective_plan
+from vidplat.domain.errors import PlanRequired, VideoNotFound
+from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from vidplat.domain.videos.model import Video, VideoStatus, clean_description, clean_title
+
+
+async def visible_video(uow: UnitOfWork, principal: Principal, video_id: UUID) -> Video:
+    """A live video of the caller's organization; members only see ready ones."""
+    video = await uow.videos.get(principal.organization_id, video_id)
+    if video is None or (not principal.is_admin and video.status is not VideoStatus.READY):
+        raise VideoNotFound
+    return video
+
+
+@dataclass(frozen=True, slots=True)
+class GetVideo:
+    uow: UnitOfWorkFactory
+
+    async def __call__(self, principal: Principal, video_id: UUID) -> Video:
+        async with self.uow() as uow:
+            return await visible_video(uow, principal, video_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VideoQuery:
+    page: PageRequest
+    status: VideoStatus | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListVideos:
+    uow: UnitOfWorkFactory
+
+    async def __call__(self, principal: Principal, query: VideoQuery) -> Page[Video]:
+        if not principal.is_admin:
+            statuses = [VideoStatus.READY]
+        else:
+            statuses = None if query.status is None else [query.status]
+        async with self.uow() as uow:
+            return await uow.videos.list(principal.organization_id, query.page, statuses=statuses, title_query=query.title)
+
+
+@dataclass(frozen=True, slots=True)
+class ListDeletedVideos:
+    uow: UnitOfWorkFactory
+
+    async def __call__(self, principal: Principal, page: PageRequest) -> Page[Video]:
+        principal.require_admin()
+        async with self.uow() as uow:
+            return await uow.videos.list(principal.organization_id, page, statuses=None, title_query=None, deleted=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditVideoCommand:
+    title: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditVideo:
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    async def __call__(self, principal: Principal, video_id: UUID, cmd: EditVideoCommand) -> Video:
+        principal.require_admin()
+        async with self.uow() as uow:
+            video = await visible_video(uow, principal, video_id)
+            if cmd.title is not None:
+                video.title = clean_title(cmd.title)
+            if cmd.description is not None:
+                video.description = clean_description(cmd.description)
+            video.updated_at = self.clock.now()
+            await uow.videos.update(video)
+            await uow.commit()
+        return video
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteVideo:
+    """Soft delete: the video leaves listings and playback but keeps its files for restore."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    async def __call__(self, principal: Principal, video_id: UUID) -> None:
+        principal.require_admin()
+        async with self.uow() as uow:
+            video = await visible_video(uow, principal, video_id)
+            video.deleted_at = video.updated_at = self.clock.now()
+            await uow.videos.update(video)
+            await uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreVideo:
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    async def __call__(self, principal: Principal, video_id: UUID) -> Video:
+        principal.require_admin()
+        now = self.clock.now()
+        async with self.uow() as uow:
+            video = await uow.videos.get(principal.organization_id, video_id, deleted=True)
+            if video is None:
+                raise VideoNotFound
+            if not (await effective_plan(uow, principal.organization_id, now)).can_restore_videos:
+                raise PlanRequired
+            video.deleted_at, video.updated_at = None, now
+            await uow.videos.update(video)
+            await uow.commit()
+        return video

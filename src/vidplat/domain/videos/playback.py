@@ -1,0 +1,109 @@
+"""Watching: signed playback grants, opening a stream (and crediting the view), thumbnails."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from vidplat.domain.accounts.model import Principal
+from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
+from vidplat.domain.ports import Clock, Storage, UnitOfWorkFactory, UrlSigner
+from vidplat.domain.rewards.use_cases import CreditView
+from vidplat.domain.videos.catalog import visible_video
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlaybackGrant:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePlayback:
+    uow: UnitOfWorkFactory
+    signer: UrlSigner
+    clock: Clock
+    ttl: timedelta
+
+    async def __call__(self, principal: Principal, video_id: UUID) -> PlaybackGrant:
+        async with self.uow() as uow:
+            video = await visible_video(uow, principal, video_id)
+        if not video.is_playable:
+            raise VideoNotReady
+        expires_at = self.clock.now() + self.ttl
+        return PlaybackGrant(token=self.signer.sign(principal.user_id, video_id, expires_at), expires_at=expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemPlayback:
+    """The caller behind a signed playback token: still an active user of the video's organization."""
+
+    uow: UnitOfWorkFactory
+    signer: UrlSigner
+    clock: Clock
+
+    async def __call__(self, token: str, video_id: UUID) -> Principal:
+        user_id = self.signer.verify(token, video_id, self.clock.now())
+        async with self.uow() as uow:
+            video = await uow.videos.get_any(video_id)
+            user = None if video is None else await uow.users.get(video.organization_id, user_id)
+        if user is None:
+            raise InvalidToken
+        return Principal(user_id=user.id, organization_id=user.organization_id, role=user.role)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Playable:
+    """What the HTTP layer needs to serve a file with validators and byte ranges."""
+
+    size: int
+    content_type: str
+    etag: str
+    last_modified: datetime
+    read: Callable[[int, int], AsyncIterator[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenStream:
+    uow: UnitOfWorkFactory
+    storage: Storage
+    credit: CreditView
+
+    async def __call__(self, principal: Principal, video_id: UUID) -> Playable:
+        async with self.uow() as uow:
+            video = await visible_video(uow, principal, video_id)
+        if not video.is_playable or video.storage_key is None or video.size_bytes is None:
+            raise VideoNotReady
+        try:
+            await self.credit(principal.organization_id, principal.user_id, video.id)
+        except Exception:
+            log.exception("crediting view of video %s failed; playback goes on", video.id)
+        key = video.storage_key
+        return Playable(
+            size=video.size_bytes,
+            content_type=video.content_type or "application/octet-stream",
+            etag=f'"{video.checksum or key.rsplit("/", 1)[-1]}"',
+            last_modified=video.updated_at,
+            read=lambda start, length: self.storage.read(key, start, length),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GetThumbnail:
+    uow: UnitOfWorkFactory
+    storage: Storage
+
+    async def __call__(self, principal: Principal, video_id: UUID) -> bytes:
+        async with self.uow() as uow:
+            video = await visible_video(uow, principal, video_id)
+        if video.thumbnail_key is None:
+            raise VideoNotFound("The thumbnail is not ready yet.")
+        data = bytearray()
+        async for chunk in self.storage.read(video.thumbnail_key, 0, await self.storage.size(video.thumbnail_key)):
+            data += chunk
+        return bytes(data)

@@ -1,0 +1,117 @@
+"""Background processing of a staged upload, shared by the SAQ worker and the embedded runner."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from vidplat.domain.ports import Clock, MediaProbe, Storage, UnitOfWorkFactory, UnreadableMedia
+from vidplat.domain.videos.keys import media_key, thumbnail_key
+from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_AT = 0.1  # of the duration: past fade-ins, still representative
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessUpload:
+    """Probe, thumbnail and publish one upload; safe to run again after a crash at any step.
+
+    The staged file is moved to its final key before the row points at it, and a retry
+    that finds only the moved file carries on from there, so no step is lost or repeated.
+    """
+
+    uow: UnitOfWorkFactory
+    storage: Storage
+    probe: MediaProbe
+    clock: Clock
+
+    async def __call__(self, video_id: UUID, upload_key: str) -> None:
+        async with self.uow() as uow:
+            video = await uow.videos.get_any(video_id)
+        if video is None or video.pending_key != upload_key:
+            # Superseded by a newer upload, or already published: the staged bytes are no one's.
+            if video is None or upload_key not in (video.storage_key, video.pending_key):
+                await self.storage.delete(upload_key)
+            return
+        final = media_key(upload_key)
+        if await self.storage.exists(upload_key):
+            source = upload_key
+        elif await self.storage.exists(final):
+            source = final
+        else:
+            await self.fail(video_id, upload_key, "The uploaded file was lost before it could be processed.")
+            return
+        try:
+            info = await self.probe.probe(self.storage.local_path(source))
+            thumbnail = await self.probe.thumbnail(self.storage.local_path(source), info.duration_seconds * THUMBNAIL_AT)
+        except UnreadableMedia as exc:
+            await self.fail(video_id, upload_key, str(exc))
+            return
+        await self.storage.put_bytes(thumbnail_key(final), thumbnail)
+        checksum = await self.storage.checksum(source)
+        size = await self.storage.size(source)
+        if source != final:
+            await self.storage.move(source, final)
+        await self._publish(video_id, upload_key, final, info, size, checksum)
+
+    async def _publish(
+        self, video_id: UUID, upload_key: str, final: str, info: MediaInfo, size: int, checksum: str
+    ) -> None:
+        async with self.uow() as uow:
+            video = await uow.videos.get_any(video_id)
+            if video is None or video.pending_key != upload_key:
+                await self._discard(final)
+                return
+            replaced = video.storage_key
+            video.storage_key, video.thumbnail_key, video.pending_key = final, thumbnail_key(final), None
+            video.status, video.failure_reason = VideoStatus.READY, None
+            video.duration_seconds, video.width, video.height = info.duration_seconds, info.width, info.height
+            video.video_codec, video.audio_codec = info.video_codec, info.audio_codec
+            video.content_type, video.size_bytes, video.checksum = info.content_type, size, checksum
+            video.updated_at = self.clock.now()
+            await uow.videos.update(video)
+            await uow.commit()
+        if replaced is not None and replaced != final:
+            await self._discard(replaced)
+
+    async def fail(self, video_id: UUID, upload_key: str, reason: str) -> None:
+        """Record why the upload failed, then drop its bytes; the video keeps any file it already served."""
+        async with self.uow() as uow:
+            video = await uow.videos.get_any(video_id)
+            if video is None or video.pending_key != upload_key:
+                return
+            video.pending_key, video.failure_reason = None, reason
+            if video.storage_key is None:
+                video.status = VideoStatus.FAILED
+            video.updated_at = self.clock.now()
+            await uow.videos.update(video)
+            await uow.commit()
+        await self.storage.delete(upload_key)
+        await self._discard(media_key(upload_key))
+        log.info("video %s failed processing: %s", video_id, reason)
+
+    async def _discard(self, media: str) -> None:
+        await self.storage.delete(media)
+        await self.storage.delete(thumbnail_key(media))
+
+
+@dataclass(frozen=True, slots=True)
+class FailStuckUploads:
+    """Last line of defence: an upload pending far longer than any retry could take is failed."""
+
+    uow: UnitOfWorkFactory
+    process: ProcessUpload
+    clock: Clock
+    max_age: timedelta = timedelta(hours=2)
+
+    async def __call__(self) -> int:
+        async with self.uow() as uow:
+            stuck: list[Video] = list(await uow.videos.stuck_processing(self.clock.now() - self.max_age, 100))
+        for video in stuck:
+            assert video.pending_key is not None
+            await self.process.fail(video.id, video.pending_key, "Processing did not finish in time.")
+        return len(stuck)

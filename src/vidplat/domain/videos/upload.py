@@ -1,0 +1,128 @@
+"""Accepting a file: stream it to a staging key, check it is a video, enqueue processing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from uuid import UUID
+
+from vidplat.domain.accounts.model import Principal
+from vidplat.domain.errors import UnsupportedMedia, VideoNotFound
+from vidplat.domain.ids import new_id
+from vidplat.domain.ports import Clock, JobQueue, Storage, UnitOfWork, UnitOfWorkFactory
+from vidplat.domain.videos.keys import upload_key
+from vidplat.domain.videos.model import Video, VideoStatus, clean_description, clean_title
+from vidplat.domain.videos.sniff import SNIFF_BYTES, sniff_container
+
+
+async def _sniffed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Pass the stream through, failing before storing much when it does not start like a video."""
+    iterator = aiter(chunks)
+    head = b""
+    async for chunk in iterator:
+        head += chunk
+        if len(head) >= SNIFF_BYTES:
+            break
+    if sniff_container(head) is None:
+        raise UnsupportedMedia
+    yield head
+    async for chunk in iterator:
+        yield chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Uploads:
+    """Stages uploaded bytes and hands them to the job queue once the row is committed."""
+
+    storage: Storage
+    jobs: JobQueue
+    max_bytes: int
+
+    async def stage(self, organization_id: UUID, video_id: UUID, chunks: AsyncIterator[bytes]) -> tuple[str, int]:
+        key = upload_key(organization_id, video_id, new_id())
+        size = await self.storage.write(key, _sniffed(chunks), self.max_bytes)
+        return key, size
+
+    async def commit_and_enqueue(self, uow: UnitOfWork, video: Video, key: str) -> None:
+        try:
+            await uow.commit()
+        except BaseException:
+            await self.storage.delete(key)
+            raise
+        await self.jobs.enqueue_video_processing(video.id, key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadCommand:
+    title: str
+    description: str | None
+    chunks: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadVideo:
+    uow: UnitOfWorkFactory
+    uploads: Uploads
+    clock: Clock
+
+    async def __call__(self, principal: Principal, cmd: UploadCommand) -> Video:
+        principal.require_admin()
+        title, description = clean_title(cmd.title), clean_description(cmd.description)
+        video_id = new_id()
+        key, size = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
+        now = self.clock.now()
+        video = Video(
+            id=video_id,
+            organization_id=principal.organization_id,
+            title=title,
+            description=description,
+            status=VideoStatus.PROCESSING,
+            uploaded_by=principal.user_id,
+            created_at=now,
+            updated_at=now,
+            pending_key=key,
+            size_bytes=size,
+        )
+        async with self.uow() as uow:
+            await uow.videos.add(video)
+            await self.uploads.commit_and_enqueue(uow, video, key)
+        return video
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplaceCommand:
+    title: str | None
+    description: str | None
+    chunks: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceVideoFile:
+    """Stage a new file; the old one keeps streaming until the new one is processed."""
+
+    uow: UnitOfWorkFactory
+    uploads: Uploads
+    clock: Clock
+
+    async def __call__(self, principal: Principal, video_id: UUID, cmd: ReplaceCommand) -> Video:
+        principal.require_admin()
+        title = None if cmd.title is None else clean_title(cmd.title)
+        description = clean_description(cmd.description)
+        async with self.uow() as uow:
+            if await uow.videos.get(principal.organization_id, video_id) is None:
+                raise VideoNotFound
+        key, _ = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
+        async with self.uow() as uow:
+            video = await uow.videos.get(principal.organization_id, video_id)
+            if video is None:
+                await self.uploads.storage.delete(key)
+                raise VideoNotFound
+            video.title = title or video.title
+            video.description = description if description is not None else video.description
+            video.pending_key = key
+            video.updated_at = self.clock.now()
+            if video.storage_key is None:
+                video.status, video.failure_reason = VideoStatus.PROCESSING, None
+            await uow.videos.update(video)
+            await self.uploads.commit_and_enqueue(uow, video, key)
+        return video

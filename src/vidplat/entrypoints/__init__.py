@@ -1,0 +1,1 @@
+"""Entrypoints: the HTTP API, the SAQ worker and the command line."""

@@ -1,0 +1,77 @@
+"""`vidplat serve | worker | migrate`: one command line over the same settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import click
+import uvicorn
+from dotenv import load_dotenv
+
+from vidplat.adapters.sql.migrate import run_migrations
+from vidplat.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    load_dotenv(".env")
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def main() -> None:
+    """vidplat: a multi-tenant video platform."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the HTTP API (embedded mode: also migrates SQLite and runs jobs in-process)."""
+    settings = _settings()
+    if settings.uses_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        run_migrations(settings.database_url)
+    if settings.embedded:
+        click.echo(f"vidplat (embedded mode, data in {settings.data_dir}) on http://{host}:{port}  docs: /docs")
+    uvicorn.run(
+        "vidplat.entrypoints.asgi:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run the SAQ worker: upload processing and the cron schedules (production wiring)."""
+    from vidplat.entrypoints.worker import run_worker
+
+    settings = _settings()
+    if settings.embedded:
+        raise click.ClickException("VIDPLAT_REDIS_URL is not set: in the embedded mode `vidplat serve` runs the jobs")
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_worker(settings))
+
+
+@main.command()
+def migrate() -> None:
+    """Upgrade the database schema to the latest revision."""
+    settings = _settings()
+    if settings.uses_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run_migrations(settings.database_url)
+    click.echo("database is up to date")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

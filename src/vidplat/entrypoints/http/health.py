@@ -1,0 +1,38 @@
+"""Liveness, readiness."""
+
+from __future__ import annotations
+
+import asyncio
+
+from litestar import Controller, Request, Response, get
+
+from vidplat.bootstrap import Check
+from vidplat.entrypoints.http.schemas import HealthOut, ReadyOut
+from vidplat.entrypoints.http.security import PUBLIC
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+class HealthController(Controller):
+    tags = ["health"]
+    opt = {PUBLIC: True}
+
+    @get("/health", summary="The process is up")
+    async def health(self) -> HealthOut:
+        return HealthOut(status="ok")
+
+    @get("/ready", summary="Database, lock backend and job queue are reachable")
+    async def ready(self, request: Request[None, None, None]) -> Response[ReadyOut]:
+        checks: dict[str, Check] = request.app.state.checks
+        results = await asyncio.gather(*(_run(check) for check in checks.values()))
+        report = {name: "ok" if ok else "down" for name, ok in zip(checks, results, strict=True)}
+        healthy = all(results)
+        body = ReadyOut(status="ok" if healthy else "unavailable", checks=report)
+        return Response(body, status_code=200 if healthy else 503)
+
+
+async def _run(check: Check) -> bool:
+    try:
+        return await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
+    except Exception:  # a check that errors is a failing part, reported as "down"
+        return False

@@ -1,0 +1,51 @@
+"""OpenAPI request bodies for the routes that read their body as a stream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+
+from vidplat.domain.videos.model import MAX_DESCRIPTION, MAX_TITLE
+
+_TEXT_FIELDS = {
+    "title": Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_TITLE),
+    "description": Schema(type=OpenAPIType.STRING, max_length=MAX_DESCRIPTION),
+}
+_FILE = Schema(type=OpenAPIType.STRING, format="binary", description="The video (MP4, MOV, WebM or Matroska)")
+_ORDER_NOTE = "Text fields must come before `file` in the form, as with S3 POST uploads."
+
+
+def _form(*, required: list[str]) -> OpenAPIMediaType:
+    return OpenAPIMediaType(
+        schema=Schema(
+            type=OpenAPIType.OBJECT,
+            properties={**_TEXT_FIELDS, "file": _FILE},
+            required=required,
+            description=_ORDER_NOTE,
+        )
+    )
+
+
+@dataclass
+class UploadOperation(Operation):
+    request_body: RequestBody | None = field(
+        default_factory=lambda: RequestBody(
+            content={"multipart/form-data": _form(required=["title", "file"])}, required=True
+        )
+    )
+
+
+@dataclass
+class EditOperation(Operation):
+    request_body: RequestBody | None = field(
+        default_factory=lambda: RequestBody(
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.OBJECT, properties=dict(_TEXT_FIELDS))
+                ),
+                "multipart/form-data": _form(required=[]),
+            },
+            required=True,
+        )
+    )

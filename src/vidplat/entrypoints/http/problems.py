@@ -1,0 +1,132 @@
+"""The one mapping from errors to RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from vidplat.domain import errors as e
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+_STATUS_BY_KIND: tuple[tuple[type[e.DomainError], int], ...] = (
+    (e.NotFound, 404),
+    (e.Conflict, 409),
+    (e.Forbidden, 403),
+    (e.Unauthenticated, 401),
+    (e.Rejected, 400),
+    (e.InvalidInput, 422),
+    (e.TooManyAttempts, 429),
+    (e.PayloadTooLarge, 413),
+    (e.UnsupportedMedia, 415),
+    (e.Unavailable, 503),
+)
+
+_CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "file_too_large",
+    415: "unsupported_media",
+    416: "range_not_satisfiable",
+    422: "validation_error",
+    429: "too_many_requests",
+    503: "service_unavailable",
+}
+
+
+class FieldProblem(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details with a stable machine `code`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldProblem] | None = None
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    body = Problem(
+        type=f"https://vidplat.dev/problems/{code.replace('_', '-')}",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+        errors=errors,
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _domain(_: Request[Any, Any, Any], exc: e.DomainError) -> Response[Problem]:
+    status = next((code for kind, code in _STATUS_BY_KIND if isinstance(exc, kind)), 400)
+    headers = None
+    if isinstance(exc, e.TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
+    if isinstance(exc, e.Unauthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    errors = [FieldProblem(f.field, f.message) for f in exc.errors] if isinstance(exc, e.InvalidInput) else None
+    return problem(status, exc.code, exc.detail, errors=errors, headers=headers)
+
+
+def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    """Field-level failures are 422 with their fields; an unreadable body is a plain 400."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    fields = [
+        FieldProblem(str(item.get("key") or item.get("source") or "body"), str(item.get("message", "is invalid")))
+        for item in extra
+        if isinstance(item, dict) and item.get("key")
+    ]
+    if fields:
+        return problem(422, "validation_error", "The request is not valid.", errors=fields)
+    return problem(400, "malformed_request", _safe_detail(exc.detail, "The request body could not be read."))
+
+
+def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    if status >= 500:
+        return _internal(_, exc)
+    detail = _safe_detail(exc.detail, HTTPStatus(status).phrase)
+    return problem(status, _CODE_BY_STATUS.get(status, "error"), detail, headers=exc.headers)
+
+
+def _internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "internal_error", "An unexpected error occurred; it has been logged.")
+
+
+def _safe_detail(detail: str, fallback: str) -> str:
+    """Framework messages can echo input; keep them short and single-line."""
+    text = " ".join(detail.split())
+    return text[:200] if text else fallback
+
+
+exception_handlers: ExceptionHandlersMap = {
+    e.DomainError: _domain,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _internal,
+}

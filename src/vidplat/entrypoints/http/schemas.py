@@ -1,0 +1,236 @@
+"""Request and response bodies: msgspec Structs shaped exactly as API.md says."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from msgspec import Meta, Struct
+
+from vidplat.domain.accounts.model import MAX_EMAIL, MAX_ORG_NAME, MAX_PASSWORD, Role, Tokens, User
+from vidplat.domain.accounts.users import CreatedUser
+from vidplat.domain.billing.model import Plan
+from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState
+from vidplat.domain.rewards.model import ViewCredit
+from vidplat.domain.videos.model import MAX_DESCRIPTION, MAX_TITLE, Video, VideoStatus
+
+Email = Annotated[str, Meta(max_length=MAX_EMAIL, examples=["ada@example.com"])]
+Password = Annotated[str, Meta(max_length=MAX_PASSWORD, examples=["correct horse battery"])]
+Title = Annotated[str, Meta(max_length=MAX_TITLE)]
+Description = Annotated[str, Meta(max_length=MAX_DESCRIPTION)]
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+class SignUpBody(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=MAX_ORG_NAME, examples=["Acme Corp"])]
+    admin_email: Email
+    admin_password: Password
+
+
+class LoginBody(Struct, forbid_unknown_fields=True):
+    organization: Annotated[str, Meta(max_length=100, description="The organization's slug or id")]
+    email: Email
+    password: Password
+
+
+class RefreshBody(Struct, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, Meta(max_length=200)]
+
+
+class SubscribeBody(Struct, forbid_unknown_fields=True):
+    plan: Annotated[str, Meta(max_length=20, examples=["PAID"])]
+
+
+class PasswordChangeBody(Struct, forbid_unknown_fields=True):
+    current_password: Password
+    new_password: Password
+
+
+class CreateUserBody(Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password | None = None
+    role: Role = Role.MEMBER
+
+
+class UpdateUserBody(Struct, forbid_unknown_fields=True):
+    password: Password | None = None
+    role: Role | None = None
+
+
+class EditVideoBody(Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    description: Description | None = None
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+class HealthOut(Struct):
+    status: str
+
+
+class ReadyOut(Struct):
+    status: str
+    checks: dict[str, str]
+
+
+class PlanOut(Struct):
+    code: str
+    name: str
+    price: int
+    duration_days: int | None
+    can_restore_videos: bool
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanOut:
+        return cls(plan.code.value, plan.name, plan.price, plan.duration_days, plan.can_restore_videos)
+
+
+class PlanList(Struct):
+    items: list[PlanOut]
+
+
+class SubscriptionOut(Struct):
+    id: UUID
+    plan: PlanOut
+    started_at: datetime
+    ends_at: datetime | None
+    active: bool
+
+    @classmethod
+    def of(cls, s: SubscriptionState) -> SubscriptionOut:
+        sub = s.subscription
+        return cls(sub.id, PlanOut.of(sub.plan), sub.started_at, sub.ends_at, s.active)
+
+
+class SubscriptionPage(Struct):
+    items: list[SubscriptionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class OrganizationOut(Struct):
+    id: UUID
+    name: str
+    slug: str
+    created_at: datetime
+    subscription: SubscriptionOut | None
+
+    @classmethod
+    def of(cls, o: OrganizationOverview) -> OrganizationOut:
+        org = o.organization
+        sub = None if o.subscription is None else SubscriptionOut.of(o.subscription)
+        return cls(org.id, org.name, org.slug, org.created_at, sub)
+
+
+class TokensOut(Struct):
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+
+    @classmethod
+    def of(cls, t: Tokens) -> TokensOut:
+        return cls(t.access_token, t.refresh_token, t.token_type, t.expires_in)
+
+
+class UserOut(Struct):
+    id: UUID
+    email: str
+    role: Role
+    organization_id: UUID
+    points: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, u: User) -> UserOut:
+        return cls(u.id, u.email, u.role, u.organization_id, u.points, u.created_at)
+
+
+class CreatedUserOut(UserOut, omit_defaults=True):
+    initial_password: str | None = None
+
+    @classmethod
+    def created(cls, c: CreatedUser) -> CreatedUserOut:
+        u = c.user
+        return cls(u.id, u.email, u.role, u.organization_id, u.points, u.created_at, c.initial_password)
+
+
+class UserPage(Struct):
+    items: list[UserOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class CreditOut(Struct):
+    video_id: UUID
+    points: int
+    awarded_at: datetime
+
+    @classmethod
+    def of(cls, c: ViewCredit) -> CreditOut:
+        return cls(c.video_id, c.points, c.awarded_at)
+
+
+class PointsOut(Struct):
+    total: int
+    items: list[CreditOut]
+    limit: int
+    offset: int
+
+
+class VideoOut(Struct):
+    id: UUID
+    title: str
+    description: str | None
+    status: VideoStatus
+    failure_reason: str | None
+    duration_seconds: float | None
+    width: int | None
+    height: int | None
+    size_bytes: int | None
+    content_type: str | None
+    uploaded_by: UUID
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    replacement_pending: bool = False
+
+    @classmethod
+    def of(cls, v: Video) -> VideoOut:
+        return cls(
+            id=v.id,
+            title=v.title,
+            description=v.description,
+            status=v.status,
+            failure_reason=v.failure_reason,
+            duration_seconds=v.duration_seconds,
+            width=v.width,
+            height=v.height,
+            size_bytes=v.size_bytes,
+            content_type=v.content_type,
+            uploaded_by=v.uploaded_by,
+            created_at=v.created_at,
+            updated_at=v.updated_at,
+            deleted_at=v.deleted_at,
+            replacement_pending=v.replacement_pending,
+        )
+
+
+class VideoPage(Struct):
+    items: list[VideoOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class PlaybackOut(Struct):
+    url: str
+    expires_at: datetime
+
+

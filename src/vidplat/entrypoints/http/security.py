@@ -1,0 +1,55 @@
+"""Who is calling: bearer tokens, signed playback tokens, and the admin guard.
+
+Every route is either marked public (`opt={"public": True}`) or authenticated here;
+admin routes add `guards=[admin_only]`. A test checks every route is one or the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
+
+from vidplat.domain.accounts.model import Principal
+from vidplat.domain.errors import AdminRequired, InvalidToken
+from vidplat.domain.use_cases import UseCases
+
+PUBLIC = "public"
+PLAYBACK = "playback"
+
+
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        use_cases: UseCases = connection.app.state.use_cases
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            principal = await use_cases.authenticate(token.strip())
+            return AuthenticationResult(user=principal, auth=token)
+        signed = connection.query_params.get("token")
+        if signed and connection.route_handler.opt.get(PLAYBACK):
+            video_id = connection.path_params.get("video_id")
+            if isinstance(video_id, UUID):
+                return AuthenticationResult(user=await use_cases.redeem_playback(signed, video_id), auth=signed)
+        raise InvalidToken
+
+
+authentication = DefineMiddleware(BearerAuthentication, exclude_from_auth_key=PUBLIC, exclude=["^/docs"])
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal: Principal = connection.user
+    if not principal.is_admin:
+        raise AdminRequired
+
+
+def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal: Principal = request.user
+    return principal
+
+
+def provide_use_cases(request: ASGIConnection[Any, Any, Any, Any]) -> UseCases:
+    use_cases: UseCases = request.app.state.use_cases
+    return use_cases

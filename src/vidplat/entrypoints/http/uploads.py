@@ -1,0 +1,44 @@
+"""Adapting a streamed multipart request to the upload use cases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+
+from vidplat.domain.errors import InvalidInput, PayloadTooLarge
+from vidplat.entrypoints.http.multipart import FilePart, MalformedForm, read_form
+
+# Room for the multipart envelope and text fields around the file itself.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class UploadForm:
+    title: str | None
+    description: str | None
+    file: FilePart | None
+
+
+async def read_upload(request: Request[Any, Any, Any], max_file_bytes: int) -> UploadForm:
+    """The text fields that precede the file, and the file as a stream; nothing is buffered."""
+    announced = request.headers.get("content-length")
+    if announced and announced.isdigit() and int(announced) > max_file_bytes + FORM_OVERHEAD_BYTES:
+        raise PayloadTooLarge
+    try:
+        fields, file = await read_form(request.stream(), request.headers.get("content-type", ""))
+    except MalformedForm as exc:
+        raise InvalidInput("body", str(exc)) from None
+    if file is not None:
+        file = FilePart(file.field, file.filename, file.content_type, _translated(file.chunks))
+    return UploadForm(title=fields.get("title"), description=fields.get("description"), file=file)
+
+
+async def _translated(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except MalformedForm as exc:
+        raise InvalidInput("body", str(exc)) from None

@@ -1,0 +1,90 @@
+"""The SAQ worker: upload processing and the cron schedules, calling the same use cases as the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
+
+from saq import CronJob, Job, Worker
+
+from vidplat.adapters.saq.queue import PROCESS_HEARTBEAT_SECONDS, PROCESS_VIDEO
+from vidplat.bootstrap import Container, bootstrap
+from vidplat.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Context = dict[str, Any]
+
+CRON_TIMEOUT_SECONDS = 300
+CRON_RETRIES = 3
+
+
+def _container(ctx: Context) -> Container:
+    container: Container = ctx["container"]
+    return container
+
+
+@contextlib.asynccontextmanager
+async def _heartbeat(job: Job | None) -> AsyncIterator[None]:
+    """Touch the job while it runs, so only a worker that died lets it go stale and be retried."""
+
+    async def beat() -> None:
+        while job is not None:
+            await asyncio.sleep(PROCESS_HEARTBEAT_SECONDS / 3)
+            await job.update()
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def process_video(ctx: Context, *, video_id: str, upload_key: str) -> None:
+    async with _heartbeat(ctx.get("job")):
+        await _container(ctx).use_cases.process_upload(UUID(video_id), upload_key)
+
+
+async def expire_subscriptions(ctx: Context) -> int:
+    return await _container(ctx).use_cases.expire_subscriptions()
+
+
+async def fail_stuck_uploads(ctx: Context) -> int:
+    return await _container(ctx).use_cases.fail_stuck_uploads()
+
+
+def make_worker(container: Container, *, concurrency: int = 4) -> Worker:
+    """A SAQ worker over the container's queue; `container` must use the Redis wiring."""
+    if container.saq_queue is None:
+        raise RuntimeError("the worker needs VIDPLAT_REDIS_URL: without it jobs run inside `vidplat serve`")
+
+    async def startup(ctx: Context) -> None:
+        ctx["container"] = container
+
+    async def shutdown(_: Context) -> None:
+        await container.close()
+
+    return Worker(
+        container.saq_queue,
+        functions=[(PROCESS_VIDEO, process_video)],
+        cron_jobs=[
+            CronJob(expire_subscriptions, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(fail_stuck_uploads, cron="*/10 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+        ],
+        startup=startup,
+        shutdown=shutdown,
+        concurrency=concurrency,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    container = bootstrap(settings)
+    worker = make_worker(container)
+    await container.start(run_schedules=False)
+    await worker.start()

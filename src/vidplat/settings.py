@@ -1,0 +1,131 @@
+"""Typed settings read once from VIDPLAT_* environment variables (and a local .env file)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+MIN_SECRET_BYTES = 32
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message tells the operator what to fix."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthSettings:
+    jwt_secret: str
+    playback_secret: str
+    access_ttl_seconds: int = 900
+    refresh_ttl_days: int = 30
+    playback_ttl_seconds: int = 300
+    login_max_failures: int = 10
+    login_window_seconds: int = 900
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    data_dir: Path
+    media_dir: Path
+    database_url: str
+    redis_url: str | None
+    auth: AuthSettings
+    redis_prefix: str = "vidplat"
+    db_pool_size: int = 10
+    view_points: int = 10
+    max_upload_bytes: int = 2 * 1024**3
+    ops_user: str | None = None
+    ops_password: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """No Redis: locks, throttling, jobs and cron all run inside the API process."""
+        return self.redis_url is None
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        reader = _Reader(env)
+        data_dir = Path(reader.text("DATA_DIR", ".vidplat")).resolve()
+        redis_url = reader.optional("REDIS_URL")
+        database_url = reader.text("DATABASE_URL", f"sqlite+aiosqlite:///{data_dir / 'vidplat.db'}")
+        production = redis_url is not None or not database_url.startswith("sqlite")
+        return cls(
+            data_dir=data_dir,
+            media_dir=Path(reader.text("MEDIA_DIR", str(data_dir / "media"))).resolve(),
+            database_url=database_url,
+            redis_url=redis_url,
+            redis_prefix=reader.text("REDIS_PREFIX", "vidplat"),
+            db_pool_size=reader.number("DB_POOL_SIZE", 10),
+            view_points=reader.number("VIEW_POINTS", 10),
+            max_upload_bytes=reader.number("MAX_UPLOAD_BYTES", 2 * 1024**3),
+            ops_user=reader.optional("OPS_USER"),
+            ops_password=reader.optional("OPS_PASSWORD"),
+            cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
+            log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            auth=AuthSettings(
+                jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
+                playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
+                access_ttl_seconds=reader.number("ACCESS_TOKEN_TTL_SECONDS", 900),
+                refresh_ttl_days=reader.number("REFRESH_TOKEN_TTL_DAYS", 30),
+                playback_ttl_seconds=reader.number("PLAYBACK_URL_TTL_SECONDS", 300),
+                login_max_failures=reader.number("LOGIN_MAX_FAILURES", 10),
+                login_window_seconds=reader.number("LOGIN_WINDOW_SECONDS", 900),
+                argon2_time_cost=reader.number("ARGON2_TIME_COST", 3),
+                argon2_memory_kib=reader.number("ARGON2_MEMORY_KIB", 65536),
+                argon2_parallelism=reader.number("ARGON2_PARALLELISM", 2),
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    env: Mapping[str, str]
+
+    def optional(self, name: str) -> str | None:
+        value = self.env.get(f"VIDPLAT_{name}", "").strip()
+        return value or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def number(self, name: str, default: int) -> int:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw.replace("_", ""))
+        except ValueError:
+            raise SettingsError(f"VIDPLAT_{name} must be a whole number, got {raw!r}") from None
+        if value <= 0:
+            raise SettingsError(f"VIDPLAT_{name} must be positive, got {value}")
+        return value
+
+
+def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> str:
+    """The configured secret; in embedded mode one is generated once and kept in the data dir."""
+    value = reader.optional(name)
+    if value is None and generate:
+        path = data_dir / f"{name.lower()}.key"
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        value = path.read_text().strip()
+    if value is None:
+        raise SettingsError(f"VIDPLAT_{name} is required outside the embedded mode (at least {MIN_SECRET_BYTES} bytes)")
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"VIDPLAT_{name} must be at least {MIN_SECRET_BYTES} bytes long")
+    return value
