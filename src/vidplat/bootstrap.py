@@ -18,7 +18,7 @@ from vidplat.adapters.media.probe import PyAvProbe
 from vidplat.adapters.redis.health import redis_ready
 from vidplat.adapters.redis.limiter import RedisAttemptLimiter
 from vidplat.adapters.redis.lock import RedisLock
-from vidplat.adapters.saq.queue import SaqJobQueue
+from vidplat.adapters.saq.queue import RetryPolicy, SaqJobQueue
 from vidplat.adapters.security.access_tokens import JwtTokenCodec
 from vidplat.adapters.security.passwords import Argon2Hasher
 from vidplat.adapters.security.playback import HmacUrlSigner
@@ -64,12 +64,26 @@ class Container:
         await self.engine.dispose()
 
 
+async def _in_process() -> bool:
+    """In-process adapters are up whenever the process is."""
+    return True
+
+
 def saq_queue_name(settings: Settings) -> str:
     return f"{settings.redis_prefix}:jobs"
 
 
-def bootstrap(settings: Settings, *, clock: Clock | None = None, hasher: PasswordHasher | None = None) -> Container:
-    """Wire the production adapters when Redis is configured, the embedded ones otherwise."""
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
+    job_policy: RetryPolicy | None = None,
+) -> Container:
+    """Wire the production adapters when Redis is configured, the embedded ones otherwise.
+
+    Tests pass a clock, a cheaper hasher or a faster job retry policy; nothing else varies.
+    """
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -94,13 +108,13 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, hasher: Passwor
             redis, settings.redis_prefix, auth.login_max_failures, auth.login_window_seconds
         )
         saq_queue = Queue.from_url(settings.redis_url, name=saq_queue_name(settings))
-        jobs = SaqJobQueue(saq_queue)
-        checks["redis"] = lambda: redis_ready(redis)
-        checks["job_queue"] = lambda: redis_ready(redis)
+        jobs = SaqJobQueue(saq_queue, job_policy)
+        checks["lock"] = checks["job_queue"] = lambda: redis_ready(redis)
     else:
         lock = InProcessLock()
         limiter = MemoryAttemptLimiter(clock, auth.login_max_failures, auth.login_window_seconds)
         jobs = in_process = InProcessJobQueue(lambda video_id, key: use_cases.process_upload(video_id, key))
+        checks["lock"] = checks["job_queue"] = _in_process
     use_cases = build_use_cases(
         Ports(
             uow=uow,

@@ -10,8 +10,9 @@ from typing import Any
 from uuid import UUID
 
 from saq import CronJob, Job, Worker
+from saq.types import PartialTimersDict
 
-from vidplat.adapters.saq.queue import PROCESS_HEARTBEAT_SECONDS, PROCESS_VIDEO
+from vidplat.adapters.saq.queue import PROCESS_VIDEO
 from vidplat.bootstrap import Container, bootstrap
 from vidplat.settings import Settings
 
@@ -33,8 +34,8 @@ async def _heartbeat(job: Job | None) -> AsyncIterator[None]:
     """Touch the job while it runs, so only a worker that died lets it go stale and be retried."""
 
     async def beat() -> None:
-        while job is not None:
-            await asyncio.sleep(PROCESS_HEARTBEAT_SECONDS / 3)
+        while job is not None and job.heartbeat:
+            await asyncio.sleep(job.heartbeat / 3)
             await job.update()
 
     task = asyncio.create_task(beat())
@@ -59,7 +60,7 @@ async def fail_stuck_uploads(ctx: Context) -> int:
     return await _container(ctx).use_cases.fail_stuck_uploads()
 
 
-def make_worker(container: Container, *, concurrency: int = 4) -> Worker:
+def make_worker(container: Container, *, concurrency: int = 4, timers: PartialTimersDict | None = None) -> Worker:
     """A SAQ worker over the container's queue; `container` must use the Redis wiring."""
     if container.saq_queue is None:
         raise RuntimeError("the worker needs VIDPLAT_REDIS_URL: without it jobs run inside `vidplat serve`")
@@ -80,6 +81,7 @@ def make_worker(container: Container, *, concurrency: int = 4) -> Worker:
         startup=startup,
         shutdown=shutdown,
         concurrency=concurrency,
+        timers=timers,
     )
 
 

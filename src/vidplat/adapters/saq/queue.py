@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from saq import Queue
 
 PROCESS_VIDEO = "process_video"
 
-# A killed worker's job is swept once its heartbeat goes stale and retried; the timeout
-# bounds one attempt on a 2 GiB file. Together they make sure no upload stays pending.
-PROCESS_TIMEOUT_SECONDS = 1800
-PROCESS_HEARTBEAT_SECONDS = 30
-PROCESS_RETRIES = 4
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    """How SAQ recovers a processing job.
+
+    A killed worker's job is swept once its heartbeat goes stale and is retried; the
+    timeout bounds one attempt on a 2 GiB file. Together they make sure no upload stays
+    pending (SAQ's defaults, no heartbeat and one attempt, would never recover it).
+    """
+
+    timeout_seconds: int = 1800
+    heartbeat_seconds: int = 30
+    retries: int = 4
+    retry_delay_seconds: float = 2.0
 
 
 class SaqJobQueue:
-    def __init__(self, queue: Queue) -> None:
+    def __init__(self, queue: Queue, policy: RetryPolicy | None = None) -> None:
         self._queue = queue
+        self.policy = policy or RetryPolicy()
 
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
         await self._queue.enqueue(
             PROCESS_VIDEO,
             # One job per upload: a repeated enqueue of the same upload is a no-op.
             key=f"{PROCESS_VIDEO}:{upload_key}",
-            video_id=str(video_id),
-            upload_key=upload_key,
-            timeout=PROCESS_TIMEOUT_SECONDS,
-            heartbeat=PROCESS_HEARTBEAT_SECONDS,
-            retries=PROCESS_RETRIES,
-            retry_delay=2.0,
+            kwargs={"video_id": str(video_id), "upload_key": upload_key},
+            timeout=self.policy.timeout_seconds,
+            heartbeat=self.policy.heartbeat_seconds,
+            retries=self.policy.retries,
+            retry_delay=self.policy.retry_delay_seconds,
             retry_backoff=True,
         )
