@@ -1,0 +1,1 @@
+"""Embedded-mode adapters: in-process stand-ins for the Redis-backed ones."""

@@ -1,0 +1,5 @@
+"""MediaProbe on PyAV (FFmpeg): metadata and thumbnails."""
+
+from vidplat.adapters.media.probe import PyAvProbe
+
+__all__ = ["PyAvProbe"]

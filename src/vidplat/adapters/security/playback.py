@@ -1,0 +1,55 @@
+"""UrlSigner on HMAC-SHA256: playback grants that work without an Authorization header."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import struct
+from datetime import datetime
+from uuid import UUID
+
+from vidplat.domain.errors import InvalidToken
+
+# version (1 byte) | user id (16) | video id (16) | expiry, unix seconds (8, big-endian)
+_LAYOUT = struct.Struct(">B16s16sq")
+_VERSION = 1
+
+
+class HmacUrlSigner:
+    """Token = base64url(payload) "." base64url(HMAC-SHA256(key, payload))."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def sign(self, user_id: UUID, video_id: UUID, expires_at: datetime) -> str:
+        payload = _LAYOUT.pack(_VERSION, user_id.bytes, video_id.bytes, int(expires_at.timestamp()))
+        return f"{_encode(payload)}.{_encode(self._mac(payload))}"
+
+    def verify(self, token: str, video_id: UUID, now: datetime) -> UUID:
+        body, _, signature = token.partition(".")
+        payload = _decode(body)
+        if not hmac.compare_digest(_decode(signature), self._mac(payload)) or len(payload) != _LAYOUT.size:
+            raise InvalidToken
+        version, user, video, expires = _LAYOUT.unpack(payload)
+        if version != _VERSION or video != video_id.bytes or now.timestamp() >= expires:
+            raise InvalidToken
+        return UUID(bytes=user)
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.digest(self._key, payload, hashlib.sha256)
+
+
+def _encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _decode(text: str) -> bytes:
+    """Strict base64url: the lenient stdlib decoder skips stray characters, which would make tokens malleable."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError as exc:  # binascii.Error and non-ASCII input are both ValueErrors
+        raise InvalidToken from exc
+    if _encode(raw) != text:
+        raise InvalidToken
+    return raw

@@ -1,0 +1,5 @@
+"""Storage adapters."""
+
+from vidplat.adapters.storage.local import LocalStorage
+
+__all__ = ["LocalStorage"]

@@ -1,0 +1,147 @@
+"""Storage on a local directory: atomic writes via a temporary file and rename."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import BinaryIO
+
+from vidplat.domain.errors import PayloadTooLarge
+
+MIB = 1024 * 1024
+_TEMP_DIR = ".tmp"
+_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
+
+
+class LocalStorage:
+    """Files under root, one per key. Blocking file calls run in worker threads.
+
+    Unfinished writes live in root/.tmp and are renamed into place only when complete, so a
+    reader never sees a partial file; `sweep_temporary` removes what a crash left behind.
+    """
+
+    def __init__(self, root: Path, chunk_size: int = MIB) -> None:
+        self._root = root
+        self._temp = root / _TEMP_DIR
+        self._chunk_size = chunk_size
+
+    def local_path(self, key: str) -> Path:
+        return self._root / _checked(key)
+
+    async def write(self, key: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
+        target = self.local_path(key)
+        temp, file = await asyncio.to_thread(self._open_temp)
+        try:
+            total = 0
+            pending = bytearray()  # batch small chunks so a thread hop moves about chunk_size bytes
+            async for chunk in chunks:
+                total += len(chunk)
+                if total > max_bytes:
+                    raise PayloadTooLarge
+                pending += chunk
+                if len(pending) >= self._chunk_size:
+                    await asyncio.to_thread(file.write, pending)
+                    pending = bytearray()
+            await asyncio.to_thread(_finish, file, pending, temp, target)
+        except BaseException:
+            # Also on cancellation (client gone): nothing of a failed upload is kept.
+            file.close()
+            temp.unlink(missing_ok=True)
+            raise
+        return total
+
+    async def put_bytes(self, key: str, data: bytes) -> None:
+        target = self.local_path(key)
+        temp, file = await asyncio.to_thread(self._open_temp)
+        try:
+            await asyncio.to_thread(_finish, file, data, temp, target)
+        except BaseException:
+            file.close()
+            temp.unlink(missing_ok=True)
+            raise
+
+    async def move(self, source: str, target: str) -> None:
+        await asyncio.to_thread(_rename, self.local_path(source), self.local_path(target))
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.local_path(key).unlink, missing_ok=True)
+
+    async def exists(self, key: str) -> bool:
+        return await asyncio.to_thread(self.local_path(key).is_file)
+
+    async def size(self, key: str) -> int:
+        stat = await asyncio.to_thread(self.local_path(key).stat)
+        return stat.st_size
+
+    async def read(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
+        path = self.local_path(key)
+        file = await asyncio.to_thread(path.open, "rb")
+        try:
+            await asyncio.to_thread(file.seek, start)
+            remaining = length
+            while remaining > 0:
+                chunk = await asyncio.to_thread(file.read, min(remaining, self._chunk_size))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+                yield chunk
+        finally:
+            # Synchronous on purpose: an abandoned generator is closed where awaiting is not possible.
+            file.close()
+
+    async def checksum(self, key: str) -> str:
+        return await asyncio.to_thread(_sha256, self.local_path(key))
+
+    async def sweep_temporary(self, older_than_seconds: float) -> int:
+        """Remove unfinished writes older than the given age (left by a crash); returns how many."""
+        return await asyncio.to_thread(_sweep, self._temp, time.time() - older_than_seconds)
+
+    def _open_temp(self) -> tuple[Path, BinaryIO]:
+        self._temp.mkdir(parents=True, exist_ok=True)
+        temp = self._temp / f"{uuid.uuid4().hex}.part"
+        return temp, temp.open("xb")
+
+
+def _checked(key: str) -> str:
+    """The key when it is a safe relative path inside the root; ValueError otherwise."""
+    segments = key.split("/")
+    if not all(_SEGMENT.fullmatch(s) and s not in {".", ".."} for s in segments) or segments[0] == _TEMP_DIR:
+        raise ValueError(f"invalid storage key: {key!r}")
+    return key
+
+
+def _finish(file: BinaryIO, tail: bytes | bytearray, temp: Path, target: Path) -> None:
+    """Write the last bytes, make them durable, then publish the file under its key in one rename."""
+    with file:
+        file.write(tail)
+        file.flush()
+        os.fsync(file.fileno())
+    _rename(temp, target)
+
+
+def _rename(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _sweep(temp_dir: Path, cutoff: float) -> int:
+    removed = 0
+    for entry in temp_dir.glob("*.part"):
+        try:
+            if entry.stat().st_mtime < cutoff:
+                entry.unlink()
+                removed += 1
+        except FileNotFoundError:  # finished or swept concurrently
+            continue
+    return removed

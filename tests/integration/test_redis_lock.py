@@ -1,0 +1,113 @@
+"""RedisLock against a real Redis server."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from vidplat.adapters.redis import RedisLock, redis_ready
+from vidplat.domain.ports import LockUnavailable
+
+
+@pytest.fixture
+async def client(redis_service: tuple[str, str]) -> AsyncIterator[Redis]:
+    url, _ = redis_service
+    client = Redis.from_url(url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def prefix(redis_service: tuple[str, str]) -> str:
+    """A fresh prefix per test (under the session's one, which the fixture cleans up)."""
+    return f"{redis_service[1]}:{secrets.token_hex(4)}"
+
+
+def unreachable() -> Redis:
+    # Nothing listens on port 1; no retries so the refusal surfaces at once.
+    return Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+
+
+async def test_fifty_concurrent_holders_never_overlap(client: Redis, prefix: str) -> None:
+    lock = RedisLock(client, prefix, ttl_seconds=5, wait_seconds=10)
+    inside = 0
+    overlaps = 0
+    entered = 0
+
+    async def critical() -> None:
+        nonlocal inside, overlaps, entered
+        async with lock.hold("video-1"):
+            inside += 1
+            overlaps += inside > 1
+            await asyncio.sleep(0.001)
+            inside -= 1
+            entered += 1
+
+    await asyncio.gather(*(critical() for _ in range(50)))
+    assert (overlaps, entered) == (0, 50)
+
+
+async def test_lock_key_is_gone_after_the_block(client: Redis, prefix: str) -> None:
+    async with RedisLock(client, prefix).hold("k"):
+        assert await client.exists(f"{prefix}:lock:k") == 1
+    assert await client.exists(f"{prefix}:lock:k") == 0
+
+
+async def test_busy_lock_raises_lock_unavailable_after_the_wait(client: Redis, prefix: str) -> None:
+    lock = RedisLock(client, prefix, wait_seconds=0.1)
+    async with lock.hold("k"):
+        with pytest.raises(LockUnavailable):
+            async with lock.hold("k"):
+                pass
+
+
+async def test_release_does_not_delete_a_lock_now_owned_by_someone_else(
+    client: Redis, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    lock = RedisLock(client, prefix, ttl_seconds=0.1)
+    async with lock.hold("k"):
+        await asyncio.sleep(0.2)  # our lease expires and another process takes the key
+        await client.set(f"{prefix}:lock:k", "someone-else")
+    assert await client.get(f"{prefix}:lock:k") == b"someone-else"
+    assert "expired before it was released" in caplog.text
+
+
+async def test_ttl_frees_the_lock_of_a_crashed_holder(client: Redis, prefix: str) -> None:
+    await client.set(f"{prefix}:lock:k", "crashed-holder", px=100)  # acquired, never released
+    async with RedisLock(client, prefix, wait_seconds=2).hold("k"):
+        assert await client.get(f"{prefix}:lock:k") != b"crashed-holder"
+
+
+async def test_unreachable_server_raises_lock_unavailable() -> None:
+    client = unreachable()
+    try:
+        with pytest.raises(LockUnavailable, match="ConnectionError"):
+            async with RedisLock(client, "vidplat_test_unreachable", wait_seconds=2).hold("k"):
+                pass
+    finally:
+        await client.aclose()
+
+
+async def test_client_reconnect_retries_do_not_outlast_the_wait() -> None:
+    client = Redis(host="127.0.0.1", port=1)  # default policy: several retries with backoff
+    try:
+        with pytest.raises(LockUnavailable, match="timed out"):
+            async with RedisLock(client, "vidplat_test_unreachable", wait_seconds=0.2).hold("k"):
+                pass
+    finally:
+        await client.aclose()
+
+
+async def test_redis_ready_tells_a_live_server_from_a_dead_one(client: Redis) -> None:
+    dead = unreachable()
+    try:
+        assert await redis_ready(client)
+        assert not await redis_ready(dead)
+    finally:
+        await dead.aclose()
