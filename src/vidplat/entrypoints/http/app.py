@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from vidplat.bootstrap import Container
 from vidplat.entrypoints.http.auth import AuthController
 from vidplat.entrypoints.http.health import HealthController
+from vidplat.entrypoints.http.ops import SIGNATURE_NAMESPACE, ops_routes
 from vidplat.entrypoints.http.organizations import OrganizationController
 from vidplat.entrypoints.http.problems import exception_handlers
 from vidplat.entrypoints.http.security import authentication, provide_principal, provide_use_cases
@@ -38,6 +39,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             await container.close()
 
     settings = container.settings
+    ops_handlers, ops_dependencies = ops_routes(settings, container.saq_queue)
     return Litestar(
         route_handlers=[
             HealthController,
@@ -47,12 +49,15 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             UserController,
             VideoController,
             StreamingController,
+            *ops_handlers,
         ],
         state=State({"use_cases": container.use_cases, "checks": container.checks, "container": container}),
         dependencies={
             "uc": Provide(provide_use_cases, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),
+            **ops_dependencies,
         },
+        signature_namespace=SIGNATURE_NAMESPACE,
         middleware=[authentication],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from litestar import Controller, post
+from litestar.params import JSONBody
 
 from vidplat.domain.accounts.auth import LoginCommand
-from vidplat.domain.accounts.model import Principal
-from vidplat.domain.use_cases import UseCases
+from vidplat.entrypoints.http.params import Caller, Uc
 from vidplat.entrypoints.http.schemas import LoginBody, RefreshBody, TokensOut
 from vidplat.entrypoints.http.security import PUBLIC
 
@@ -16,14 +16,14 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", opt={PUBLIC: True}, status_code=200, summary="Exchange credentials for tokens")
-    async def login(self, data: LoginBody, uc: UseCases) -> TokensOut:
+    async def login(self, data: JSONBody[LoginBody], uc: Uc) -> TokensOut:
         cmd = LoginCommand(organization=data.organization, email=data.email, password=data.password)
         return TokensOut.of(await uc.login(cmd))
 
     @post("/refresh", opt={PUBLIC: True}, status_code=200, summary="Rotate the refresh token")
-    async def refresh(self, data: RefreshBody, uc: UseCases) -> TokensOut:
+    async def refresh(self, data: JSONBody[RefreshBody], uc: Uc) -> TokensOut:
         return TokensOut.of(await uc.refresh(data.refresh_token))
 
     @post("/logout", status_code=204, summary="Revoke the current session")
-    async def logout(self, uc: UseCases, principal: Principal) -> None:
+    async def logout(self, uc: Uc, principal: Caller) -> None:
         await uc.logout(principal)

@@ -1,15 +1,20 @@
-"""Query parameters shared by listings."""
+"""Handler parameters shared by the controllers: injected use cases and caller, pagination."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
+from vidplat.domain.accounts.model import Principal
 from vidplat.domain.pagination import MAX_LIMIT, PageRequest
+from vidplat.domain.use_cases import UseCases
 
-Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size", default=20)]
-Offset = Annotated[int, Parameter(ge=0, le=10**9, description="Items to skip", default=0)]
+Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size")]
+Offset = Annotated[int, Parameter(ge=0, le=10**9, description="Items to skip")]
+Uc = NamedDependency[UseCases]
+Caller = NamedDependency[Principal]
 
 
 def page(limit: int, offset: int) -> PageRequest:

@@ -107,7 +107,7 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     status = exc.status_code
-    if status >= 500:
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return _internal(_, exc)
     detail = _safe_detail(exc.detail, HTTPStatus(status).phrase)
     return problem(status, _CODE_BY_STATUS.get(status, "error"), detail, headers=exc.headers)

@@ -232,5 +232,3 @@ class VideoPage(Struct):
 class PlaybackOut(Struct):
     url: str
     expires_at: datetime
-
-

@@ -36,7 +36,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         raise InvalidToken
 
 
-authentication = DefineMiddleware(BearerAuthentication, exclude_from_auth_key=PUBLIC, exclude=["^/docs"])
+authentication = DefineMiddleware(BearerAuthentication, exclude_from_auth_key=PUBLIC, exclude=["^/docs", "^/ops/"])
 
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

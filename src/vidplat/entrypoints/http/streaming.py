@@ -8,11 +8,10 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, route
 from litestar.enums import HttpMethod
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 from litestar.response import Stream
 
-from vidplat.domain.accounts.model import Principal
-from vidplat.domain.use_cases import UseCases
+from vidplat.entrypoints.http.params import Caller, Uc
 from vidplat.entrypoints.http.ranges import plan_response
 from vidplat.entrypoints.http.schemas import PlaybackOut
 from vidplat.entrypoints.http.security import PLAYBACK
@@ -34,10 +33,10 @@ class StreamingController(Controller):
     )
     async def stream(
         self,
-        video_id: UUID,
+        video_id: FromPath[UUID],
         request: Request[Any, Any, Any],
-        uc: UseCases,
-        principal: Principal,
+        uc: Uc,
+        principal: Caller,
         token: Annotated[str | None, Parameter(description="Signed playback token", max_length=512)] = None,
     ) -> Stream:
         playable = await uc.open_stream(principal, video_id)
@@ -58,12 +57,12 @@ class StreamingController(Controller):
         return Stream(body, status_code=plan.status, headers=headers, media_type=playable.content_type)
 
     @post("/playback", status_code=200, summary="A short-lived signed URL for players that cannot send headers")
-    async def playback(self, video_id: UUID, uc: UseCases, principal: Principal) -> PlaybackOut:
+    async def playback(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> PlaybackOut:
         grant = await uc.issue_playback(principal, video_id)
         return PlaybackOut(url=f"/api/v1/videos/{video_id}/stream?token={grant.token}", expires_at=grant.expires_at)
 
     @get("/thumbnail", media_type="image/jpeg", summary="The JPEG thumbnail, once processed")
-    async def thumbnail(self, video_id: UUID, uc: UseCases, principal: Principal) -> Response[bytes]:
+    async def thumbnail(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> Response[bytes]:
         return Response(await uc.get_thumbnail(principal, video_id), media_type="image/jpeg", headers=PRIVATE)
 
 

@@ -31,9 +31,22 @@ async def read_upload(request: Request[Any, Any, Any], max_file_bytes: int) -> U
         fields, file = await read_form(request.stream(), request.headers.get("content-type", ""))
     except MalformedForm as exc:
         raise InvalidInput("body", str(exc)) from None
+    if file is not None and file.filename == "":
+        # A browser sends an empty file input as a nameless, empty part: metadata only.
+        if await _has_bytes(file.chunks):
+            raise InvalidInput("file", "must have a file name")
+        file = None
     if file is not None:
         file = FilePart(file.field, file.filename, file.content_type, _translated(file.chunks))
     return UploadForm(title=fields.get("title"), description=fields.get("description"), file=file)
+
+
+async def _has_bytes(chunks: AsyncIterator[bytes]) -> bool:
+    """Drain a part expected to be empty; True if it was not."""
+    found = False
+    async for chunk in _translated(chunks):
+        found = found or bool(chunk)
+    return found
 
 
 async def _translated(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

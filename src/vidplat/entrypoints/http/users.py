@@ -6,12 +6,11 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from vidplat.domain.accounts.model import Principal, Role
+from vidplat.domain.accounts.model import Role
 from vidplat.domain.accounts.users import ChangePasswordCommand, CreateUserCommand, UpdateUserCommand, UserQuery
-from vidplat.domain.use_cases import UseCases
-from vidplat.entrypoints.http.params import Limit, Offset, page
+from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
 from vidplat.entrypoints.http.schemas import (
     CreatedUserOut,
     CreateUserBody,
@@ -30,20 +29,20 @@ class MeController(Controller):
     tags = ["me"]
 
     @get("/", summary="The caller")
-    async def me(self, uc: UseCases, principal: Principal) -> UserOut:
+    async def me(self, uc: Uc, principal: Caller) -> UserOut:
         return UserOut.of(await uc.get_user(principal, principal.user_id))
 
     @put("/password", status_code=204, summary="Change own password; other sessions are revoked")
-    async def change_password(self, data: PasswordChangeBody, uc: UseCases, principal: Principal) -> None:
+    async def change_password(self, data: JSONBody[PasswordChangeBody], uc: Uc, principal: Caller) -> None:
         cmd = ChangePasswordCommand(current_password=data.current_password, new_password=data.new_password)
         await uc.change_own_password(principal, cmd)
 
     @delete("/", status_code=204, summary="Deactivate own account")
-    async def delete_me(self, uc: UseCases, principal: Principal) -> None:
+    async def delete_me(self, uc: Uc, principal: Caller) -> None:
         await uc.delete_user(principal, principal.user_id)
 
     @get("/points", summary="View points: running total and ledger")
-    async def points(self, uc: UseCases, principal: Principal, limit: Limit, offset: Offset) -> PointsOut:
+    async def points(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> PointsOut:
         statement = await uc.list_my_points(principal, page(limit, offset))
         ledger = statement.credits
         return PointsOut(statement.total, [CreditOut.of(c) for c in ledger.items], ledger.limit, ledger.offset)
@@ -55,32 +54,34 @@ class UserController(Controller):
     guards = [admin_only]
 
     @post("/", summary="Create a user in the caller's organization")
-    async def create(self, data: CreateUserBody, uc: UseCases, principal: Principal) -> CreatedUserOut:
+    async def create(self, data: JSONBody[CreateUserBody], uc: Uc, principal: Caller) -> CreatedUserOut:
         cmd = CreateUserCommand(email=data.email, password=data.password, role=data.role)
         return CreatedUserOut.created(await uc.create_user(principal, cmd))
 
     @get("/", summary="Users of the organization")
     async def list_users(
         self,
-        uc: UseCases,
-        principal: Principal,
-        limit: Limit,
-        offset: Offset,
-        role: Role | None = None,
+        uc: Uc,
+        principal: Caller,
+        limit: Limit = 20,
+        offset: Offset = 0,
+        role: FromQuery[Role | None] = None,
         q: Annotated[str | None, Parameter(max_length=254, description="Email contains")] = None,
     ) -> UserPage:
         found = await uc.list_users(principal, UserQuery(page=page(limit, offset), role=role, email=q))
         return UserPage([UserOut.of(u) for u in found.items], found.total, found.limit, found.offset)
 
     @get("/{user_id:uuid}", summary="One user")
-    async def get_user(self, user_id: UUID, uc: UseCases, principal: Principal) -> UserOut:
+    async def get_user(self, user_id: FromPath[UUID], uc: Uc, principal: Caller) -> UserOut:
         return UserOut.of(await uc.get_user(principal, user_id))
 
     @patch("/{user_id:uuid}", summary="Reset a password or change a role")
-    async def update(self, user_id: UUID, data: UpdateUserBody, uc: UseCases, principal: Principal) -> UserOut:
+    async def update(
+        self, user_id: FromPath[UUID], data: JSONBody[UpdateUserBody], uc: Uc, principal: Caller
+    ) -> UserOut:
         cmd = UpdateUserCommand(password=data.password, role=data.role)
         return UserOut.of(await uc.update_user(principal, user_id, cmd))
 
     @delete("/{user_id:uuid}", status_code=204, summary="Deactivate a user")
-    async def delete_user(self, user_id: UUID, uc: UseCases, principal: Principal) -> None:
+    async def delete_user(self, user_id: FromPath[UUID], uc: Uc, principal: Caller) -> None:
         await uc.delete_user(principal, user_id)

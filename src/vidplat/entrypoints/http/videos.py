@@ -7,16 +7,14 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, Parameter
 
-from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import InvalidInput
-from vidplat.domain.use_cases import UseCases
 from vidplat.domain.videos.catalog import EditVideoCommand, VideoQuery
 from vidplat.domain.videos.model import VideoStatus
 from vidplat.domain.videos.upload import ReplaceCommand, UploadCommand
 from vidplat.entrypoints.http.openapi_forms import EditOperation, UploadOperation
-from vidplat.entrypoints.http.params import Limit, Offset, page
+from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
 from vidplat.entrypoints.http.schemas import EditVideoBody, VideoOut, VideoPage
 from vidplat.entrypoints.http.security import admin_only
 from vidplat.entrypoints.http.uploads import read_upload
@@ -39,7 +37,7 @@ class VideoController(Controller):
         operation_class=UploadOperation,
         summary="Upload a video; it is processed in the background",
     )
-    async def upload(self, request: Request[Any, Any, Any], uc: UseCases, principal: Principal) -> VideoOut:
+    async def upload(self, request: Request[Any, Any, Any], uc: Uc, principal: Caller) -> VideoOut:
         form = await read_upload(request, _max_upload(request))
         if form.file is None:
             raise InvalidInput("file", "is required")
@@ -51,10 +49,10 @@ class VideoController(Controller):
     @get("/", summary="Videos of the organization, newest first")
     async def list_videos(
         self,
-        uc: UseCases,
-        principal: Principal,
-        limit: Limit,
-        offset: Offset,
+        uc: Uc,
+        principal: Caller,
+        limit: Limit = 20,
+        offset: Offset = 0,
         status: Annotated[VideoStatus | None, Parameter(description="Admins only")] = None,
         q: Annotated[str | None, Parameter(max_length=250, description="Title contains")] = None,
     ) -> VideoPage:
@@ -62,12 +60,12 @@ class VideoController(Controller):
         return VideoPage([VideoOut.of(v) for v in found.items], found.total, found.limit, found.offset)
 
     @get("/deleted", guards=[admin_only], summary="Soft-deleted videos")
-    async def deleted(self, uc: UseCases, principal: Principal, limit: Limit, offset: Offset) -> VideoPage:
+    async def deleted(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> VideoPage:
         found = await uc.list_deleted_videos(principal, page(limit, offset))
         return VideoPage([VideoOut.of(v) for v in found.items], found.total, found.limit, found.offset)
 
     @get("/{video_id:uuid}", summary="One video")
-    async def get_video(self, video_id: UUID, uc: UseCases, principal: Principal) -> VideoOut:
+    async def get_video(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> VideoOut:
         return VideoOut.of(await uc.get_video(principal, video_id))
 
     @patch(
@@ -78,7 +76,7 @@ class VideoController(Controller):
         summary="Edit metadata (200) or replace the file (202)",
     )
     async def edit(
-        self, video_id: UUID, request: Request[Any, Any, Any], uc: UseCases, principal: Principal
+        self, video_id: FromPath[UUID], request: Request[Any, Any, Any], uc: Uc, principal: Caller
     ) -> Response[VideoOut]:
         if request.headers.get("content-type", "").lower().startswith("multipart/"):
             form = await read_upload(request, _max_upload(request))
@@ -92,7 +90,7 @@ class VideoController(Controller):
         return Response(VideoOut.of(await uc.edit_video(principal, video_id, edit)), status_code=200)
 
     @delete("/{video_id:uuid}", guards=[admin_only], status_code=204, summary="Move a video to the trash")
-    async def delete_video(self, video_id: UUID, uc: UseCases, principal: Principal) -> None:
+    async def delete_video(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> None:
         await uc.delete_video(principal, video_id)
 
     @post(
@@ -101,7 +99,7 @@ class VideoController(Controller):
         status_code=200,
         summary="Restore from the trash (plans that allow it)",
     )
-    async def restore(self, video_id: UUID, uc: UseCases, principal: Principal) -> VideoOut:
+    async def restore(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> VideoOut:
         return VideoOut.of(await uc.restore_video(principal, video_id))
 
 

@@ -1,0 +1,61 @@
+"""The operators' view of the job queue: SAQ's web monitor behind HTTP Basic credentials."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from pathlib import Path
+from typing import Any
+
+import saq
+from litestar import Response, get
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath
+from litestar.types import ControllerRouterHandler, Guard
+from litestar_saq.base import Job
+from litestar_saq.config import TaskQueues
+from litestar_saq.controllers import build_controller
+from saq.types import QueueInfo
+
+from vidplat.settings import Settings
+
+OPS_PATH = "/ops/queues"
+_STATIC = Path(saq.__file__).parent / "web" / "static"
+_ASSETS = {"app.js": "text/javascript", "snabbdom.js.gz": "text/javascript", "pico.min.css.gz": "text/css"}
+SIGNATURE_NAMESPACE = {"TaskQueues": TaskQueues, "Queue": saq.Queue, "QueueInfo": QueueInfo, "Job": Job}
+
+
+def basic_auth_guard(user: str, password: str) -> Guard:
+    expected = f"{user}:{password}".encode()
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        scheme, _, encoded = connection.headers.get("authorization", "").partition(" ")
+        try:
+            given = base64.b64decode(encoded, validate=True) if scheme.lower() == "basic" else b""
+        except (binascii.Error, ValueError):
+            given = b""
+        if not hmac.compare_digest(given, expected):
+            raise NotAuthorizedException(headers={"WWW-Authenticate": 'Basic realm="vidplat ops"'})
+
+    return guard
+
+
+def ops_routes(settings: Settings, queue: saq.Queue | None) -> tuple[list[ControllerRouterHandler], dict[str, Provide]]:
+    """The monitor's routes and dependencies; none unless Redis and operator credentials are configured."""
+    if queue is None or not settings.ops_user or not settings.ops_password:
+        return [], {}
+    guard = basic_auth_guard(settings.ops_user, settings.ops_password)
+
+    @get(f"{OPS_PATH}/static/{{name:str}}", guards=[guard], include_in_schema=False)
+    async def asset(name: FromPath[str]) -> Response[bytes]:
+        if name not in _ASSETS:
+            raise NotFoundException
+        headers = {"Content-Encoding": "gzip"} if name.endswith(".gz") else {}
+        return Response((_STATIC / name).read_bytes(), media_type=_ASSETS[name], headers=headers)
+
+    queues = TaskQueues(queues={queue.name: queue})
+    return [build_controller(OPS_PATH, [guard]), asset], {"task_queues": Provide(lambda: queues, sync_to_thread=False)}
