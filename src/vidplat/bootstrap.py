@@ -25,10 +25,10 @@ from vidplat.adapters.security.playback import HmacUrlSigner
 from vidplat.adapters.sql.engine import database_ready, make_engine
 from vidplat.adapters.sql.uow import SqlUnitOfWork
 from vidplat.adapters.storage.local import LocalStorage
-from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher, UnitOfWork
-from vidplat.settings import Settings
 from vidplat.domain.accounts.policy import AuthPolicy
+from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher, UnitOfWork
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
+from vidplat.settings import Settings
 
 Check = Callable[[], Awaitable[bool]]
 
@@ -104,16 +104,15 @@ def bootstrap(
     if settings.redis_url is not None:
         redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
         lock = RedisLock(redis, settings.redis_prefix)
-        limiter = RedisAttemptLimiter(
-            redis, settings.redis_prefix, auth.login_max_failures, auth.login_window_seconds
-        )
+        limiter = RedisAttemptLimiter(redis, settings.redis_prefix, auth.login_max_failures, auth.login_window_seconds)
         saq_queue = Queue.from_url(settings.redis_url, name=saq_queue_name(settings))
         jobs = SaqJobQueue(saq_queue, job_policy)
         checks["lock"] = checks["job_queue"] = lambda: redis_ready(redis)
     else:
         lock = InProcessLock()
         limiter = MemoryAttemptLimiter(clock, auth.login_max_failures, auth.login_window_seconds)
-        jobs = in_process = InProcessJobQueue(lambda video_id, key: use_cases.process_upload(video_id, key))
+        # Late-bound: the job runner and the use cases it runs are built from each other.
+        jobs = in_process = InProcessJobQueue(lambda video_id, key: use_cases.process_upload(video_id, key))  # noqa: PLW0108
         checks["lock"] = checks["job_queue"] = _in_process
     use_cases = build_use_cases(
         Ports(

@@ -6,11 +6,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 from uuid import UUID
 
 from saq import CronJob, Job, Worker
-from saq.types import PartialTimersDict
+from saq.types import Context, PartialTimersDict
 
 from vidplat.adapters.saq.queue import PROCESS_VIDEO
 from vidplat.bootstrap import Container, bootstrap
@@ -18,15 +17,17 @@ from vidplat.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Context = dict[str, Any]
+
+class WorkerContext(Context, total=False):
+    container: Container
+
 
 CRON_TIMEOUT_SECONDS = 300
 CRON_RETRIES = 3
 
 
-def _container(ctx: Context) -> Container:
-    container: Container = ctx["container"]
-    return container
+def _container(ctx: WorkerContext) -> Container:
+    return ctx["container"]
 
 
 @contextlib.asynccontextmanager
@@ -47,28 +48,30 @@ async def _heartbeat(job: Job | None) -> AsyncIterator[None]:
             await task
 
 
-async def process_video(ctx: Context, *, video_id: str, upload_key: str) -> None:
+async def process_video(ctx: WorkerContext, *, video_id: str, upload_key: str) -> None:
     async with _heartbeat(ctx.get("job")):
         await _container(ctx).use_cases.process_upload(UUID(video_id), upload_key)
 
 
-async def expire_subscriptions(ctx: Context) -> int:
+async def expire_subscriptions(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.expire_subscriptions()
 
 
-async def fail_stuck_uploads(ctx: Context) -> int:
+async def fail_stuck_uploads(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.fail_stuck_uploads()
 
 
-def make_worker(container: Container, *, concurrency: int = 4, timers: PartialTimersDict | None = None) -> Worker:
+def make_worker(
+    container: Container, *, concurrency: int = 4, timers: PartialTimersDict | None = None
+) -> Worker[WorkerContext]:
     """A SAQ worker over the container's queue; `container` must use the Redis wiring."""
     if container.saq_queue is None:
         raise RuntimeError("the worker needs VIDPLAT_REDIS_URL: without it jobs run inside `vidplat serve`")
 
-    async def startup(ctx: Context) -> None:
+    async def startup(ctx: WorkerContext) -> None:
         ctx["container"] = container
 
-    async def shutdown(_: Context) -> None:
+    async def shutdown(_: WorkerContext) -> None:
         await container.close()
 
     return Worker(

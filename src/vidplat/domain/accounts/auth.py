@@ -59,7 +59,7 @@ class Login:
     _decoy_hash: str | None = field(default=None, init=False)
 
     async def __call__(self, cmd: LoginCommand) -> Tokens:
-        key = f"login:{cmd.organization.strip().lower()}:{cmd.email.strip().lower()}"
+        key = f"login:{_org_ref(cmd.organization)}:{cmd.email.strip().lower()}"
         retry_after = await self.limiter.retry_after(key)
         if retry_after > 0:
             raise TooManyAttempts(retry_after)
@@ -99,6 +99,18 @@ class Login:
         if self._decoy_hash is None:
             self._decoy_hash = await self.hasher.hash(new_token())
         return self._decoy_hash
+
+
+def _org_ref(raw: str) -> str:
+    """One spelling per organization for the throttling key.
+
+    UUID() accepts braces, a urn: prefix and hyphens anywhere, so keying on the raw text
+    would give an attacker endless fresh keys for the same organization id.
+    """
+    text = raw.strip().lower()
+    with contextlib.suppress(ValueError):
+        return str(UUID(text))
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from vidplat.domain.accounts.model import (
     normalize_email,
     slugify,
 )
-from vidplat.domain.billing.model import PlanCode, Subscription
-from vidplat.domain.billing.queries import OrganizationOverview, overview
+from vidplat.domain.billing.model import Subscription
+from vidplat.domain.billing.queries import OrganizationOverview, overview, trial_plan
 from vidplat.domain.errors import OrganizationNameTaken
 from vidplat.domain.ids import new_id
 from vidplat.domain.ports import Clock, OrganizationRepository, PasswordHasher, UnitOfWorkFactory
@@ -42,8 +42,7 @@ class SignUp:
         async with self.uow() as uow:
             if await uow.organizations.name_exists(name):
                 raise OrganizationNameTaken
-            trial = await uow.plans.get(PlanCode.TRIAL)
-            assert trial is not None, "plans are seeded by the migrations"
+            trial = await trial_plan(uow)
             org = Organization(id=new_id(), name=name, slug=await _free_slug(uow.organizations, name), created_at=now)
             await uow.organizations.add(org)
             await uow.users.add(

@@ -53,9 +53,7 @@ class ListUsers:
     async def __call__(self, principal: Principal, query: UserQuery) -> Page[User]:
         principal.require_admin()
         async with self.uow() as uow:
-            return await uow.users.list(
-                principal.organization_id, query.page, role=query.role, email_query=query.email
-            )
+            return await uow.users.list(principal.organization_id, query.page, role=query.role, email_query=query.email)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,11 +35,16 @@ def overview(organization: Organization, subscription: Subscription | None, now:
     )
 
 
+async def trial_plan(uow: UnitOfWork) -> Plan:
+    plan = await uow.plans.get(PlanCode.TRIAL)
+    if plan is None:
+        raise RuntimeError("the plans are missing: run `vidplat migrate`, which seeds them")
+    return plan
+
+
 async def effective_plan(uow: UnitOfWork, organization_id: UUID, now: datetime) -> Plan:
     """What the organization may do now: a lapsed paid plan grants nothing even before expiry runs."""
     current = await uow.subscriptions.current(organization_id)
     if current is not None and current.is_active(now):
         return current.plan
-    trial = await uow.plans.get(PlanCode.TRIAL)
-    assert trial is not None, "plans are seeded by the migrations"
-    return trial
+    return await trial_plan(uow)

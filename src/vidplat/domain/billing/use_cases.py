@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
-from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState, overview, state
+from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState, overview, state, trial_plan
 from vidplat.domain.errors import InvalidInput, OrganizationNotFound, PlanNotFound
 from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import Page, PageRequest
@@ -105,15 +105,15 @@ class ExpireSubscriptions:
         while True:
             async with self.uow() as uow:
                 lapsed = await uow.subscriptions.lapsed(now, self.batch_size)
-                trial = await uow.plans.get(PlanCode.TRIAL)
-            assert trial is not None, "plans are seeded by the migrations"
+                trial = await trial_plan(uow)
             for subscription in lapsed:
                 expired += await self._expire(subscription, trial)
             if len(lapsed) < self.batch_size:
                 return expired
 
     async def _expire(self, subscription: Subscription, trial: Plan) -> int:
-        assert subscription.ends_at is not None
+        if subscription.ends_at is None:  # a plan without an end never lapses
+            return 0
         async with self.uow() as uow:
             await uow.organizations.lock(subscription.organization_id)
             if not await uow.subscriptions.end(subscription.id, subscription.ends_at):

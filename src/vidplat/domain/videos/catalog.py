@@ -42,12 +42,13 @@ class ListVideos:
     uow: UnitOfWorkFactory
 
     async def __call__(self, principal: Principal, query: VideoQuery) -> Page[Video]:
+        statuses: list[VideoStatus] | None = None if query.status is None else [query.status]
         if not principal.is_admin:
             statuses = [VideoStatus.READY]
-        else:
-            statuses = None if query.status is None else [query.status]
         async with self.uow() as uow:
-            return await uow.videos.list(principal.organization_id, query.page, statuses=statuses, title_query=query.title)
+            return await uow.videos.list(
+                principal.organization_id, query.page, statuses=statuses, title_query=query.title
+            )
 
 
 @dataclass(frozen=True, slots=True)

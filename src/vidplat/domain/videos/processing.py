@@ -32,12 +32,14 @@ class ProcessUpload:
     async def __call__(self, video_id: UUID, upload_key: str) -> None:
         async with self.uow() as uow:
             video = await uow.videos.get_any(video_id)
-        if video is None or video.pending_key != upload_key:
-            # Superseded by a newer upload, or already published: the staged bytes are no one's.
-            if video is None or upload_key not in (video.storage_key, video.pending_key):
-                await self.storage.delete(upload_key)
-            return
         final = media_key(upload_key)
+        if video is None or video.pending_key != upload_key:
+            # Superseded by a newer upload, or already published: the staged bytes are no one's,
+            # nor is a file an earlier attempt moved to `final` before crashing, unless it is served.
+            await self.storage.delete(upload_key)
+            if video is None or video.storage_key != final:
+                await self._discard(final)
+            return
         if await self.storage.exists(upload_key):
             source = upload_key
         elif await self.storage.exists(final):
@@ -47,7 +49,9 @@ class ProcessUpload:
             return
         try:
             info = await self.probe.probe(self.storage.local_path(source))
-            thumbnail = await self.probe.thumbnail(self.storage.local_path(source), info.duration_seconds * THUMBNAIL_AT)
+            thumbnail = await self.probe.thumbnail(
+                self.storage.local_path(source), info.duration_seconds * THUMBNAIL_AT
+            )
         except UnreadableMedia as exc:
             await self.fail(video_id, upload_key, str(exc))
             return
@@ -112,6 +116,6 @@ class FailStuckUploads:
         async with self.uow() as uow:
             stuck: list[Video] = list(await uow.videos.stuck_processing(self.clock.now() - self.max_age, 100))
         for video in stuck:
-            assert video.pending_key is not None
-            await self.process.fail(video.id, video.pending_key, "Processing did not finish in time.")
+            if video.pending_key is not None:
+                await self.process.fail(video.id, video.pending_key, "Processing did not finish in time.")
         return len(stuck)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import UnsupportedMedia, VideoNotFound
 from vidplat.domain.ids import new_id
-from vidplat.domain.ports import Clock, JobQueue, Storage, UnitOfWork, UnitOfWorkFactory
+from vidplat.domain.ports import Clock, JobQueue, Storage, UnitOfWorkFactory
 from vidplat.domain.videos.keys import upload_key
 from vidplat.domain.videos.model import Video, VideoStatus, clean_description, clean_title
 from vidplat.domain.videos.sniff import SNIFF_BYTES, sniff_container
@@ -43,13 +44,14 @@ class Uploads:
         size = await self.storage.write(key, _sniffed(chunks), self.max_bytes)
         return key, size
 
-    async def commit_and_enqueue(self, uow: UnitOfWork, video: Video, key: str) -> None:
+    @asynccontextmanager
+    async def recording(self, key: str) -> AsyncIterator[None]:
+        """Wrap the transaction that records a staged upload: if any of it fails, drop the bytes."""
         try:
-            await uow.commit()
+            yield
         except BaseException:
             await self.storage.delete(key)
             raise
-        await self.jobs.enqueue_video_processing(video.id, key)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,9 +85,10 @@ class UploadVideo:
             pending_key=key,
             size_bytes=size,
         )
-        async with self.uow() as uow:
+        async with self.uploads.recording(key), self.uow() as uow:
             await uow.videos.add(video)
-            await self.uploads.commit_and_enqueue(uow, video, key)
+            await uow.commit()
+        await self.uploads.jobs.enqueue_video_processing(video.id, key)
         return video
 
 
@@ -112,10 +115,9 @@ class ReplaceVideoFile:
             if await uow.videos.get(principal.organization_id, video_id) is None:
                 raise VideoNotFound
         key, _ = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
-        async with self.uow() as uow:
+        async with self.uploads.recording(key), self.uow() as uow:
             video = await uow.videos.get(principal.organization_id, video_id)
             if video is None:
-                await self.uploads.storage.delete(key)
                 raise VideoNotFound
             video.title = title or video.title
             video.description = description if description is not None else video.description
@@ -124,5 +126,6 @@ class ReplaceVideoFile:
             if video.storage_key is None:
                 video.status, video.failure_reason = VideoStatus.PROCESSING, None
             await uow.videos.update(video)
-            await self.uploads.commit_and_enqueue(uow, video, key)
+            await uow.commit()
+        await self.uploads.jobs.enqueue_video_processing(video.id, key)
         return video

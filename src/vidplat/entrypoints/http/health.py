@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from litestar import Controller, Request, Response, get
 
@@ -22,7 +23,7 @@ class HealthController(Controller):
         return HealthOut(status="ok")
 
     @get("/ready", summary="Database, lock backend and job queue are reachable")
-    async def ready(self, request: Request[None, None, None]) -> Response[ReadyOut]:
+    async def ready(self, request: Request[Any, Any, Any]) -> Response[ReadyOut]:
         checks: dict[str, Check] = request.app.state.checks
         results = await asyncio.gather(*(_run(check) for check in checks.values()))
         report = {name: "ok" if ok else "down" for name, ok in zip(checks, results, strict=True)}

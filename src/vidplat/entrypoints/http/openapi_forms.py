@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from vidplat.domain.videos.model import MAX_DESCRIPTION, MAX_TITLE
 
@@ -12,7 +12,9 @@ _TEXT_FIELDS = {
     "title": Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_TITLE),
     "description": Schema(type=OpenAPIType.STRING, max_length=MAX_DESCRIPTION),
 }
-_FILE = Schema(type=OpenAPIType.STRING, format="binary", description="The video (MP4, MOV, WebM or Matroska)")
+_FILE = Schema(
+    type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description="The video (MP4, MOV, WebM or Matroska)"
+)
 _ORDER_NOTE = "Text fields must come before `file` in the form, as with S3 POST uploads."
 
 

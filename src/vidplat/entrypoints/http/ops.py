@@ -33,7 +33,7 @@ def basic_auth_guard(user: str, password: str) -> Guard:
     expected = f"{user}:{password}".encode()
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        scheme, _, encoded = connection.headers.get("authorization", "").partition(" ")
+        scheme, _sep, encoded = connection.headers.get("authorization", "").partition(" ")
         try:
             given = base64.b64decode(encoded, validate=True) if scheme.lower() == "basic" else b""
         except (binascii.Error, ValueError):

@@ -1,0 +1,122 @@
+"""Organizations and users."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vidplat.adapters.sql.queries import Rows, contains
+from vidplat.adapters.sql.rows import OrganizationRow, UserRow
+from vidplat.domain.accounts.model import Organization, Role, User
+from vidplat.domain.pagination import Page, PageRequest
+
+
+def _organization(row: OrganizationRow) -> Organization:
+    return Organization(id=row.id, name=row.name, slug=row.slug, created_at=row.created_at)
+
+
+def user_from_row(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        organization_id=row.organization_id,
+        email=row.email,
+        role=Role(row.role),
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        points=row.points,
+        deleted_at=row.deleted_at,
+    )
+
+
+class SqlOrganizationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._rows = Rows(OrganizationRow, session)
+
+    async def add(self, organization: Organization) -> None:
+        row = OrganizationRow(
+            id=organization.id, name=organization.name, slug=organization.slug, created_at=organization.created_at
+        )
+        await self._rows.add(row)
+
+    async def get(self, organization_id: UUID) -> Organization | None:
+        row = await self._rows.get_one_or_none(OrganizationRow.id == organization_id)
+        return _organization(row) if row else None
+
+    async def get_by_slug(self, slug: str) -> Organization | None:
+        row = await self._rows.get_one_or_none(OrganizationRow.slug == slug)
+        return _organization(row) if row else None
+
+    async def name_exists(self, name: str) -> bool:
+        return await self._rows.exists(func.lower(OrganizationRow.name) == func.lower(name))
+
+    async def slug_exists(self, slug: str) -> bool:
+        return await self._rows.exists(OrganizationRow.slug == slug)
+
+    async def lock(self, organization_id: UUID) -> None:
+        # SQLite renders no FOR UPDATE; it needs none, every transaction there holds the write lock.
+        await self._session.execute(
+            select(OrganizationRow.id).where(OrganizationRow.id == organization_id).with_for_update()
+        )
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._rows = Rows(UserRow, session)
+
+    async def add(self, user: User) -> None:
+        await self._rows.add(
+            UserRow(
+                id=user.id,
+                organization_id=user.organization_id,
+                email=user.email,
+                role=user.role.value,
+                password_hash=user.password_hash,
+                points=user.points,
+                created_at=user.created_at,
+                deleted_at=user.deleted_at,
+            )
+        )
+
+    async def update(self, user: User) -> None:
+        # Points are left out: they only move through add_points, so a stale copy cannot undo a credit.
+        await self._session.execute(
+            update(UserRow)
+            .where(UserRow.id == user.id, UserRow.organization_id == user.organization_id)
+            .values(
+                email=user.email, role=user.role.value, password_hash=user.password_hash, deleted_at=user.deleted_at
+            )
+        )
+
+    async def get(self, organization_id: UUID, user_id: UUID) -> User | None:
+        row = await self._rows.get_one_or_none(*_active(organization_id), UserRow.id == user_id)
+        return user_from_row(row) if row else None
+
+    async def get_by_email(self, organization_id: UUID, email: str) -> User | None:
+        row = await self._rows.get_one_or_none(*_active(organization_id), func.lower(UserRow.email) == email.lower())
+        return user_from_row(row) if row else None
+
+    async def list(
+        self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
+    ) -> Page[User]:
+        filters = _active(organization_id)
+        if role is not None:
+            filters.append(UserRow.role == role.value)
+        if email_query:
+            filters.append(contains(UserRow.email, email_query))
+        return await self._rows.page(
+            page, user_from_row, *filters, order_by=[UserRow.created_at.asc(), UserRow.id.asc()]
+        )
+
+    async def count_admins(self, organization_id: UUID) -> int:
+        return await self._rows.count(*_active(organization_id), UserRow.role == Role.ADMIN.value)
+
+    async def add_points(self, user_id: UUID, points: int) -> None:
+        await self._session.execute(update(UserRow).where(UserRow.id == user_id).values(points=UserRow.points + points))
+
+
+def _active(organization_id: UUID) -> list[ColumnElement[bool]]:
+    return [UserRow.organization_id == organization_id, UserRow.deleted_at.is_(None)]

@@ -1,0 +1,165 @@
+"""ORM rows: the relational shape of the domain. They never leave adapters/sql."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from advanced_alchemy.base import CommonTableAttributes, create_registry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(CommonTableAttributes, DeclarativeBase, AsyncAttrs):
+    """Declarative base on a registry of its own, so the migrations see vidplat's tables and nothing else."""
+
+    __abstract__ = True
+    # advanced-alchemy's registry maps UUID -> GUID and datetime -> DateTimeUTC (aware UTC on every dialect).
+    registry = create_registry()
+
+
+class OrganizationRow(Base):
+    __tablename__ = "organizations"
+    __table_args__ = (UniqueConstraint("slug", name="uq_organizations_slug"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime]
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'member')", name="role"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    points: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[UUID]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class RefreshTokenRow(Base):
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_refresh_tokens_token_hash"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id"))
+    token_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class PlanRow(Base):
+    __tablename__ = "plans"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[int]
+    duration_days: Mapped[int | None]
+    can_restore_videos: Mapped[bool] = mapped_column(Boolean)
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"))
+    plan_code: Mapped[str] = mapped_column(ForeignKey("plans.code"))
+    started_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+    # Plans are a handful of reference rows: always load them with the subscription.
+    plan: Mapped[PlanRow] = relationship(lazy="joined", innerjoin=True)
+
+
+class VideoRow(Base):
+    __tablename__ = "videos"
+    __table_args__ = (CheckConstraint("status IN ('processing', 'ready', 'failed')", name="status"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"))
+    title: Mapped[str] = mapped_column(String(250))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    uploaded_by: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    storage_key: Mapped[str | None] = mapped_column(String(255))
+    pending_key: Mapped[str | None] = mapped_column(String(255))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(255))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    duration_seconds: Mapped[float | None]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    video_codec: Mapped[str | None] = mapped_column(String(50))
+    audio_codec: Mapped[str | None] = mapped_column(String(50))
+    checksum: Mapped[str | None] = mapped_column(String(128))
+    deleted_at: Mapped[datetime | None]
+
+
+class ViewCreditRow(Base):
+    __tablename__ = "view_credits"
+    __table_args__ = (UniqueConstraint("user_id", "video_id", name="uq_view_credits_user_video"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[UUID]
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
+    video_id: Mapped[UUID] = mapped_column(ForeignKey("videos.id"))
+    points: Mapped[int]
+    awarded_at: Mapped[datetime]
+
+
+Index("uq_organizations_name", func.lower(OrganizationRow.name), unique=True)
+_live_user = UserRow.deleted_at.is_(None)
+Index(
+    "uq_users_org_email",
+    UserRow.organization_id,
+    func.lower(UserRow.email),
+    unique=True,
+    postgresql_where=_live_user,
+    sqlite_where=_live_user,
+)
+_current = SubscriptionRow.ended_at.is_(None)
+Index(
+    "uq_subscriptions_one_current",
+    SubscriptionRow.organization_id,
+    unique=True,
+    postgresql_where=_current,
+    sqlite_where=_current,
+)
+Index("ix_subscriptions_lapsing", SubscriptionRow.ends_at)
+Index("ix_subscriptions_history", SubscriptionRow.organization_id, SubscriptionRow.started_at)
+Index("ix_videos_organization_created", VideoRow.organization_id, VideoRow.created_at)
+_pending = VideoRow.pending_key.is_not(None)
+Index("ix_videos_pending", VideoRow.updated_at, postgresql_where=_pending, sqlite_where=_pending)

@@ -1,0 +1,86 @@
+"""The unit of work: one AsyncSession, one transaction, every repository on it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from vidplat.adapters.sql.accounts import SqlOrganizationRepository, SqlUserRepository
+from vidplat.adapters.sql.billing import SqlPlanRepository, SqlSubscriptionRepository
+from vidplat.adapters.sql.errors import connecting
+from vidplat.adapters.sql.rewards import SqlViewCreditRepository
+from vidplat.adapters.sql.sessions import SqlRefreshTokenRepository, SqlSessionRepository
+from vidplat.adapters.sql.videos import SqlVideoRepository
+from vidplat.domain.ports import (
+    OrganizationRepository,
+    PlanRepository,
+    RefreshTokenRepository,
+    SessionRepository,
+    SubscriptionRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UserRepository,
+    VideoRepository,
+    ViewCreditRepository,
+)
+
+
+class SqlUnitOfWork:
+    """Leaving the block without commit() rolls back. The repositories exist inside the block only."""
+
+    organizations: OrganizationRepository
+    users: UserRepository
+    sessions: SessionRepository
+    refresh_tokens: RefreshTokenRepository
+    plans: PlanRepository
+    subscriptions: SubscriptionRepository
+    videos: VideoRepository
+    credits: ViewCreditRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        session = self._session_factory()
+        try:
+            # Begin now: an unreachable database fails here as Unavailable, and on SQLite the
+            # write lock is taken before the use case reads anything it might then change.
+            with connecting():
+                await session.connection()
+        except BaseException:
+            await session.close()
+            raise
+        self._session = session
+        self.organizations = SqlOrganizationRepository(session)
+        self.users = SqlUserRepository(session)
+        self.sessions = SqlSessionRepository(session)
+        self.refresh_tokens = SqlRefreshTokenRepository(session)
+        self.plans = SqlPlanRepository(session)
+        self.subscriptions = SqlSubscriptionRepository(session)
+        self.videos = SqlVideoRepository(session)
+        self.credits = SqlViewCreditRepository(session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()  # rolls back whatever was not committed
+
+    async def commit(self) -> None:
+        if self._session is None:
+            raise RuntimeError("commit() outside the unit of work's block")
+        await self._session.commit()
+
+
+def unit_of_work_factory(session_factory: async_sessionmaker[AsyncSession]) -> UnitOfWorkFactory:
+    """What the use cases receive: a fresh unit of work per call."""
+
+    def make() -> UnitOfWork:
+        return SqlUnitOfWork(session_factory)
+
+    return make

@@ -1,0 +1,89 @@
+"""The video catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vidplat.adapters.sql.queries import Rows, contains
+from vidplat.adapters.sql.rows import VideoRow
+from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.videos.model import Video, VideoStatus
+
+# A video's row has exactly the entity's fields; these never change after the upload.
+_FIELDS = tuple(field.name for field in fields(Video))
+_FIXED = frozenset({"id", "organization_id", "uploaded_by", "created_at"})
+
+
+def _values(video: Video) -> dict[str, Any]:
+    values = {name: getattr(video, name) for name in _FIELDS}
+    values["status"] = video.status.value
+    return values
+
+
+def _video(row: VideoRow) -> Video:
+    values = {name: getattr(row, name) for name in _FIELDS}
+    values["status"] = VideoStatus(row.status)
+    return Video(**values)
+
+
+class SqlVideoRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._rows = Rows(VideoRow, session)
+
+    async def add(self, video: Video) -> None:
+        await self._rows.add(VideoRow(**_values(video)))
+
+    async def update(self, video: Video) -> None:
+        changes = {name: value for name, value in _values(video).items() if name not in _FIXED}
+        await self._session.execute(
+            update(VideoRow)
+            .where(VideoRow.id == video.id, VideoRow.organization_id == video.organization_id)
+            .values(changes)
+        )
+
+    async def get(self, organization_id: UUID, video_id: UUID, *, deleted: bool = False) -> Video | None:
+        row = await self._rows.get_one_or_none(
+            VideoRow.id == video_id, VideoRow.organization_id == organization_id, _trashed(deleted)
+        )
+        return _video(row) if row else None
+
+    async def get_any(self, video_id: UUID) -> Video | None:
+        row = await self._rows.get_one_or_none(VideoRow.id == video_id)
+        return _video(row) if row else None
+
+    async def stuck_processing(self, older_than: datetime, limit: int) -> Sequence[Video]:
+        rows = await self._session.scalars(
+            select(VideoRow)
+            .where(VideoRow.pending_key.is_not(None), VideoRow.updated_at < older_than)
+            .order_by(VideoRow.updated_at.asc(), VideoRow.id.asc())
+            .limit(limit)
+        )
+        return [_video(row) for row in rows]
+
+    async def list(
+        self,
+        organization_id: UUID,
+        page: PageRequest,
+        *,
+        statuses: Sequence[VideoStatus] | None,
+        title_query: str | None,
+        deleted: bool = False,
+    ) -> Page[Video]:
+        filters = [VideoRow.organization_id == organization_id, _trashed(deleted)]
+        if statuses is not None:
+            filters.append(VideoRow.status.in_([status.value for status in statuses]))
+        if title_query:
+            filters.append(contains(VideoRow.title, title_query))
+        return await self._rows.page(page, _video, *filters, order_by=[VideoRow.created_at.desc(), VideoRow.id.desc()])
+
+
+def _trashed(deleted: bool) -> ColumnElement[bool]:
+    return VideoRow.deleted_at.is_not(None) if deleted else VideoRow.deleted_at.is_(None)
