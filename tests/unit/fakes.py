@@ -1,0 +1,288 @@
+"""In-memory fakes of every port but persistence (that is fake_store, re-exported here); no I/O at all."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from uuid import UUID
+
+from tests.unit.fake_store import PAID, TRIAL, FakeUnitOfWork, InMemoryStore
+from vidplat.domain.accounts.model import AccessClaims, Role
+from vidplat.domain.errors import InvalidToken, PayloadTooLarge
+from vidplat.domain.ports import LockUnavailable, UnreadableMedia
+from vidplat.domain.videos.model import MediaInfo
+
+__all__ = [
+    "PAID",
+    "T0",
+    "TRIAL",
+    "FakeAttemptLimiter",
+    "FakeClock",
+    "FakeHasher",
+    "FakeJobQueue",
+    "FakeLock",
+    "FakeMediaProbe",
+    "FakeStorage",
+    "FakeTokenCodec",
+    "FakeUnitOfWork",
+    "FakeUrlSigner",
+    "InMemoryStore",
+]
+
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """A clock that only moves when told to; always timezone-aware UTC."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self._now = _utc(start)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = _utc(when)
+
+    def advance(self, delta: timedelta = timedelta(0), /, **parts: float) -> datetime:
+        """Move forward by `delta` and/or timedelta keywords (`advance(days=16)`); returns the new now."""
+        self._now += delta + timedelta(**parts)
+        return self._now
+
+
+def _utc(when: datetime) -> datetime:
+    if when.tzinfo is None:
+        raise ValueError("FakeClock needs an aware datetime")
+    return when.astimezone(UTC)
+
+
+class FakeHasher:
+    """Cheap and transparent: the hash of `pw` is "hashed:pw"; every call is recorded."""
+
+    PREFIX = "hashed:"
+
+    def __init__(self) -> None:
+        self.hashed: list[str] = []
+        self.verified: list[tuple[str, str]] = []
+
+    async def hash(self, password: str) -> str:
+        self.hashed.append(password)
+        return self.PREFIX + password
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append((password_hash, password))
+        return password_hash == self.PREFIX + password
+
+
+def _seal(payload: str) -> str:
+    return f"{payload}~{hashlib.sha256(b'fake-key|' + payload.encode()).hexdigest()[:16]}"
+
+
+def _unseal(token: str, kind: str, fields: int) -> list[str]:
+    """The fields of a sealed token of that kind; InvalidToken when malformed or tampered with."""
+    payload, _, _ = token.rpartition("~")
+    parts = payload.split("|")
+    if _seal(payload) != token or parts[0] != kind or len(parts) != fields + 1:
+        raise InvalidToken
+    return parts[1:]
+
+
+class FakeTokenCodec:
+    """Readable, deterministic access tokens with a checksum, honouring the expiry against `now`."""
+
+    def encode_access(self, claims: AccessClaims) -> str:
+        fields = (claims.user_id, claims.organization_id, claims.session_id, claims.role.value)
+        stamps = (claims.issued_at.isoformat(), claims.expires_at.isoformat())
+        return _seal("|".join(["access", *map(str, fields), *stamps]))
+
+    def decode_access(self, token: str, now: datetime) -> AccessClaims:
+        user, org, session, role, issued, expires = _unseal(token, "access", 6)
+        claims = AccessClaims(
+            user_id=UUID(user),
+            organization_id=UUID(org),
+            session_id=UUID(session),
+            role=Role(role),
+            issued_at=datetime.fromisoformat(issued),
+            expires_at=datetime.fromisoformat(expires),
+        )
+        if now >= claims.expires_at:
+            raise InvalidToken
+        return claims
+
+
+class FakeUrlSigner:
+    """Playback grants bound to (user, video, expiry); tampered, other-video or expired ones raise InvalidToken."""
+
+    def sign(self, user_id: UUID, video_id: UUID, expires_at: datetime) -> str:
+        return _seal(f"play|{user_id}|{video_id}|{expires_at.isoformat()}")
+
+    def verify(self, token: str, video_id: UUID, now: datetime) -> UUID:
+        user, video, expires = _unseal(token, "play", 3)
+        if UUID(video) != video_id or now >= datetime.fromisoformat(expires):
+            raise InvalidToken
+        return UUID(user)
+
+
+class FakeAttemptLimiter:
+    """`limit` failures within `window` (opened by the first failure, on the fake clock) block the key."""
+
+    def __init__(self, clock: FakeClock, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+        self._clock = clock
+        self.limit = limit
+        self.window = window
+        self.failures: dict[str, tuple[int, datetime]] = {}  # key -> (count, window end)
+        self.resets: list[str] = []
+
+    async def retry_after(self, key: str) -> int:
+        count, ends_at = self.failures.get(key, (0, self._clock.now()))
+        if count < self.limit or ends_at <= self._clock.now():
+            return 0
+        return max(1, math.ceil((ends_at - self._clock.now()).total_seconds()))
+
+    async def record_failure(self, key: str) -> None:
+        now = self._clock.now()
+        count, ends_at = self.failures.get(key, (0, now))
+        self.failures[key] = (count + 1, ends_at) if ends_at > now else (1, now + self.window)
+
+    async def reset(self, key: str) -> None:
+        self.resets.append(key)
+        self.failures.pop(key, None)
+
+
+class FakeLock:
+    """Serialises holders of a key in this event loop; `unavailable=True` makes every hold fail."""
+
+    def __init__(self, *, unavailable: bool = False) -> None:
+        self.unavailable = unavailable
+        self.attempts: list[str] = []
+        self.held: list[str] = []
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        self.attempts.append(key)
+        if self.unavailable:
+            raise LockUnavailable(f"fake lock {key!r} is unavailable")
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            self.held.append(key)
+            yield
+
+
+class FakeJobQueue:
+    """Records what was enqueued; set `error` to make enqueueing fail."""
+
+    def __init__(self) -> None:
+        self.enqueued: list[tuple[UUID, str]] = []
+        self.error: Exception | None = None
+
+    async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
+        if self.error is not None:
+            raise self.error
+        self.enqueued.append((video_id, upload_key))
+
+
+class FakeStorage:
+    """A dict of bytes. `write` is atomic: a failed write (too large or any error) keeps nothing."""
+
+    ROOT = PurePosixPath("/fake-storage")
+
+    def __init__(self, chunk_size: int = 1024) -> None:
+        self.files: dict[str, bytes] = {}
+        self.deleted: list[str] = []
+        self.chunk_size = chunk_size
+
+    async def write(self, key: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
+        buffer = bytearray()
+        async for chunk in chunks:
+            buffer += chunk
+            if len(buffer) > max_bytes:
+                raise PayloadTooLarge
+        self.files[key] = bytes(buffer)
+        return len(buffer)
+
+    async def put_bytes(self, key: str, data: bytes) -> None:
+        self.files[key] = data
+
+    async def move(self, source: str, target: str) -> None:
+        self.files[target] = self._get(source)
+        del self.files[source]
+
+    async def delete(self, key: str) -> None:
+        self.deleted.append(key)
+        self.files.pop(key, None)
+
+    async def exists(self, key: str) -> bool:
+        return key in self.files
+
+    async def size(self, key: str) -> int:
+        return len(self._get(key))
+
+    async def read(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
+        data = self._get(key)[start : start + length]
+        for at in range(0, len(data), self.chunk_size):
+            yield data[at : at + self.chunk_size]
+
+    async def checksum(self, key: str) -> str:
+        return hashlib.sha256(self._get(key)).hexdigest()
+
+    def local_path(self, key: str) -> Path:
+        return Path(self.ROOT / key)
+
+    def key_of(self, path: Path) -> str:
+        """The key a `local_path` result stands for."""
+        return PurePosixPath(path).relative_to(self.ROOT).as_posix()
+
+    def _get(self, key: str) -> bytes:
+        if key not in self.files:
+            raise FileNotFoundError(key)
+        return self.files[key]
+
+
+DEFAULT_MEDIA = MediaInfo(
+    duration_seconds=12.5,
+    width=1280,
+    height=720,
+    video_codec="h264",
+    audio_codec="aac",
+    content_type="video/mp4",
+    extension="mp4",
+)
+UNREADABLE = b"<unreadable>"
+"""Bytes containing this marker are a video container the probe cannot read."""
+
+
+class FakeMediaProbe:
+    """Reads files through FakeStorage.local_path; keys marked bad or bytes with UNREADABLE fail."""
+
+    def __init__(self, storage: FakeStorage, info: MediaInfo = DEFAULT_MEDIA) -> None:
+        self.storage = storage
+        self.info = info
+        self.bad_keys: set[str] = set()
+        self.probed: list[str] = []
+        self.thumbnails: list[tuple[str, float]] = []
+
+    def mark_bad(self, key: str) -> None:
+        self.bad_keys.add(key)
+
+    async def probe(self, path: Path) -> MediaInfo:
+        self.probed.append(self._readable(path))
+        return self.info
+
+    async def thumbnail(self, path: Path, at_seconds: float) -> bytes:
+        key = self._readable(path)
+        self.thumbnails.append((key, at_seconds))
+        return b"\xff\xd8\xff" + f"thumbnail of {key} at {at_seconds:.2f}s".encode()
+
+    def _readable(self, path: Path) -> str:
+        key = self.storage.key_of(path)
+        data = self.storage.files.get(key)
+        if data is None:
+            raise FileNotFoundError(path)
+        if key in self.bad_keys or UNREADABLE in data:
+            raise UnreadableMedia("The file has no readable video stream.")
+        return key

@@ -1,0 +1,115 @@
+"""SignUp: an organization, its first admin and a TRIAL subscription, all or nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.unit.factories import PASSWORD, World
+from vidplat.domain.accounts.model import Role
+from vidplat.domain.accounts.signup import SignUp, SignUpCommand
+from vidplat.domain.billing.model import PlanCode
+from vidplat.domain.errors import InvalidInput, OrganizationNameTaken
+
+
+def signup(world: World) -> SignUp:
+    return SignUp(world.uow, world.hasher, world.clock)
+
+
+def command(name: str = "Acme Corp", email: str = "Boss@Acme.test", password: str = PASSWORD) -> SignUpCommand:
+    return SignUpCommand(name=name, admin_email=email, admin_password=password)
+
+
+async def test_signup_creates_org_admin_and_trial_in_one_commit(world: World) -> None:
+    made = await signup(world)(command())
+
+    org = world.store.organizations[made.organization.id]
+    assert (org.name, org.slug, org.created_at) == ("Acme Corp", "acme-corp", world.clock.now())
+    [admin] = world.store.users.values()
+    assert (admin.organization_id, admin.email, admin.role) == (org.id, "boss@acme.test", Role.ADMIN)
+    assert admin.password_hash == world.hasher.PREFIX + PASSWORD
+    [trial] = world.store.subscriptions.values()
+    assert (trial.organization_id, trial.plan.code, trial.ends_at, trial.ended_at) == (
+        org.id,
+        PlanCode.TRIAL,
+        None,
+        None,
+    )
+    assert world.store.commits == 1
+    assert made.subscription is not None
+    assert made.subscription.active
+    assert made.subscription.subscription.id == trial.id
+
+
+async def test_signup_rejects_a_name_taken_in_any_case(world: World) -> None:
+    await signup(world)(command(name="Acme Corp"))
+
+    with pytest.raises(OrganizationNameTaken):
+        await signup(world)(command(name="  aCME   corp ", email="other@acme.test"))
+
+    assert len(world.store.organizations) == 1
+    assert len(world.store.users) == 1
+
+
+async def test_signup_gives_a_colliding_slug_a_unique_suffix(world: World) -> None:
+    first = await signup(world)(command(name="Acme!"))
+    second = await signup(world)(command(name="ACME?"))
+
+    assert first.organization.slug == "acme"
+    assert second.organization.slug.startswith("acme-")
+    assert second.organization.slug != first.organization.slug
+    assert {o.slug for o in world.store.organizations.values()} == {"acme", second.organization.slug}
+
+
+async def test_signup_slug_is_lowercase_ascii_with_hyphens(world: World) -> None:
+    made = await signup(world)(command(name="Café  Ñandú & Co."))
+
+    assert made.organization.slug == "cafe-nandu-co"
+
+
+@pytest.mark.parametrize(
+    ("cmd", "field"),
+    [
+        (command(name="   "), "name"),
+        (command(name="x" * 101), "name"),
+        (command(email="not-an-email"), "admin_email"),
+        (command(email="a@b"), "admin_email"),
+        (command(password="short"), "admin_password"),
+        (command(password="x" * 129), "admin_password"),
+    ],
+)
+async def test_signup_rejects_invalid_input_naming_the_field(world: World, cmd: SignUpCommand, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await signup(world)(cmd)
+
+    assert [e.field for e in caught.value.errors] == [field]
+    assert world.store.commits == 0
+    assert not world.store.organizations
+    assert not world.store.users
+    assert not world.store.subscriptions
+
+
+async def test_signup_writes_nothing_when_the_commit_fails(world: World) -> None:
+    world.store.fail_next_commit(RuntimeError("database went away"))
+
+    with pytest.raises(RuntimeError):
+        await signup(world)(command())
+
+    assert not world.store.organizations
+    assert not world.store.users
+    assert not world.store.subscriptions
+    assert world.store.units[-1].rolled_back
+
+
+async def test_concurrent_signups_with_one_name_create_one_organization(world: World) -> None:
+    results = await asyncio.gather(
+        signup(world)(command(email="a@acme.test")),
+        signup(world)(command(email="b@acme.test")),
+        return_exceptions=True,
+    )
+
+    assert sum(isinstance(r, OrganizationNameTaken) for r in results) == 1
+    assert len(world.store.organizations) == 1
+    assert len(world.store.users) == 1
+    assert len(world.store.subscriptions) == 1

@@ -1,0 +1,223 @@
+"""ProcessUpload and FailStuckUploads: publish or fail every upload, safely re-runnable."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.unit.factories import Tenant, World, mp4_bytes, publish_video, run_jobs, stream, upload
+from tests.unit.fakes import DEFAULT_MEDIA, UNREADABLE, FakeMediaProbe
+from vidplat.domain.videos.keys import media_key, thumbnail_key
+from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
+from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload
+from vidplat.domain.videos.upload import ReplaceCommand, ReplaceVideoFile
+
+
+async def staged(world: World, tenant: Tenant, data: bytes | None = None) -> tuple[Video, str]:
+    video = await upload(world, tenant.admin.principal, data=data)
+    assert video.pending_key is not None
+    return video, video.pending_key
+
+
+async def replace_file(world: World, tenant: Tenant, video: Video, data: bytes) -> str:
+    cmd = ReplaceCommand(title=None, description=None, chunks=stream(data))
+    replaced = await ReplaceVideoFile(world.uow, world.uploads(), world.clock)(tenant.admin.principal, video.id, cmd)
+    assert replaced.pending_key is not None
+    return replaced.pending_key
+
+
+async def test_processing_publishes_the_video_with_its_media_facts(world: World, acme: Tenant) -> None:
+    data = mp4_bytes(6000)
+    video, key = await staged(world, acme, data)
+    world.clock.advance(seconds=30)
+
+    await world.process()(video.id, key)
+
+    final = media_key(key)
+    stored = world.store.videos[video.id]
+    assert (stored.status, stored.failure_reason, stored.pending_key) == (VideoStatus.READY, None, None)
+    assert (stored.storage_key, stored.thumbnail_key) == (final, thumbnail_key(final))
+    assert (stored.duration_seconds, stored.width, stored.height) == (12.5, 1280, 720)
+    assert (stored.video_codec, stored.audio_codec, stored.content_type) == ("h264", "aac", "video/mp4")
+    assert (stored.size_bytes, stored.checksum) == (6000, hashlib.sha256(data).hexdigest())
+    assert stored.updated_at == world.clock.now()
+    assert set(world.storage.files) == {final, thumbnail_key(final)}
+    assert world.storage.files[final] == data
+    assert world.storage.files[thumbnail_key(final)].startswith(b"\xff\xd8")
+    assert world.probe.thumbnails == [(key, DEFAULT_MEDIA.duration_seconds * 0.1)]
+
+
+async def test_processing_an_unreadable_file_fails_it_with_the_reason_and_drops_the_bytes(
+    world: World, acme: Tenant
+) -> None:
+    video, key = await staged(world, acme, mp4_bytes(tail=UNREADABLE))
+
+    await world.process()(video.id, key)
+
+    stored = world.store.videos[video.id]
+    assert (stored.status, stored.pending_key, stored.storage_key) == (VideoStatus.FAILED, None, None)
+    assert stored.failure_reason == "The file has no readable video stream."
+    assert not world.storage.files
+
+
+async def test_processing_twice_ends_in_the_same_state_without_error(world: World, acme: Tenant) -> None:
+    video, key = await staged(world, acme)
+    await world.process()(video.id, key)
+    before = vars(world.store.videos[video.id]).copy()
+    files = dict(world.storage.files)
+
+    await world.process()(video.id, key)
+
+    assert vars(world.store.videos[video.id]) == before
+    assert world.storage.files == files
+
+
+async def test_a_retry_after_a_crash_past_the_move_publishes_the_video(world: World, acme: Tenant) -> None:
+    video, key = await staged(world, acme)
+    world.store.fail_next_commit(ConnectionError("worker lost the database after moving the file"))
+    with pytest.raises(ConnectionError):
+        await world.process()(video.id, key)
+    assert world.store.videos[video.id].status is VideoStatus.PROCESSING
+    assert set(world.storage.files) == {media_key(key), thumbnail_key(media_key(key))}
+
+    await world.process()(video.id, key)
+
+    stored = world.store.videos[video.id]
+    assert (stored.status, stored.storage_key) == (VideoStatus.READY, media_key(key))
+    assert set(world.storage.files) == {media_key(key), thumbnail_key(media_key(key))}
+
+
+async def test_a_lost_upload_fails_instead_of_staying_processing(world: World, acme: Tenant) -> None:
+    video, key = await staged(world, acme)
+    del world.storage.files[key]
+
+    await world.process()(video.id, key)
+
+    stored = world.store.videos[video.id]
+    assert stored.status is VideoStatus.FAILED
+    assert stored.failure_reason is not None
+
+
+async def test_a_replacement_swaps_files_only_once_processed_then_drops_the_old_ones(
+    world: World, acme: Tenant
+) -> None:
+    video = await publish_video(world, acme.admin.principal)
+    old_key, old_thumb = video.storage_key, video.thumbnail_key
+    assert old_key is not None
+    assert old_thumb is not None
+    new_data = mp4_bytes(7000)
+    new_key = await replace_file(world, acme, video, new_data)
+
+    serving = world.store.videos[video.id]
+    assert (serving.storage_key, serving.status) == (old_key, VideoStatus.READY)
+    assert old_key in world.storage.files
+
+    await run_jobs(world)
+
+    stored = world.store.videos[video.id]
+    assert (stored.storage_key, stored.size_bytes, stored.pending_key) == (media_key(new_key), 7000, None)
+    assert set(world.storage.files) == {media_key(new_key), thumbnail_key(media_key(new_key))}
+    assert world.storage.files[media_key(new_key)] == new_data
+
+
+async def test_a_failed_replacement_keeps_the_old_file_and_ready_status(world: World, acme: Tenant) -> None:
+    video = await publish_video(world, acme.admin.principal)
+    files = dict(world.storage.files)
+    await replace_file(world, acme, video, mp4_bytes(tail=UNREADABLE))
+
+    await run_jobs(world)
+
+    stored = world.store.videos[video.id]
+    assert (stored.status, stored.storage_key, stored.pending_key) == (VideoStatus.READY, video.storage_key, None)
+    assert stored.failure_reason is not None
+    assert world.storage.files == files
+
+
+async def test_a_superseded_uploads_job_discards_its_bytes(world: World, acme: Tenant) -> None:
+    video = await publish_video(world, acme.admin.principal)
+    first = await replace_file(world, acme, video, mp4_bytes(3000))
+    second = await replace_file(world, acme, video, mp4_bytes(4000))
+
+    await run_jobs(world)
+
+    stored = world.store.videos[video.id]
+    assert stored.storage_key == media_key(second)
+    assert set(world.storage.files) == {media_key(second), thumbnail_key(media_key(second))}
+    assert first not in world.probe.probed
+
+
+async def test_a_superseded_upload_that_crashed_after_its_move_leaves_no_files(world: World, acme: Tenant) -> None:
+    video = await publish_video(world, acme.admin.principal)
+    first = await replace_file(world, acme, video, mp4_bytes(3000))
+    world.store.fail_next_commit(ConnectionError("crash after the move"))
+    with pytest.raises(ConnectionError):
+        await world.process()(video.id, first)
+    second = await replace_file(world, acme, video, mp4_bytes(4000))
+
+    await run_jobs(world)  # the retry of the first job, then the second job
+
+    assert set(world.storage.files) == {media_key(second), thumbnail_key(media_key(second))}
+
+
+async def test_an_upload_superseded_while_it_is_processed_is_discarded_not_published(
+    world: World, acme: Tenant
+) -> None:
+    video = await publish_video(world, acme.admin.principal)
+    first = await replace_file(world, acme, video, mp4_bytes(3000))
+    newer: list[str] = []
+
+    class RacingProbe(FakeMediaProbe):
+        async def probe(self, path: Path) -> MediaInfo:
+            if not newer:  # another admin replaces the file again while this job probes
+                newer.append(await replace_file(world, acme, video, mp4_bytes(4000)))
+            return await super().probe(path)
+
+    await ProcessUpload(world.uow, world.storage, RacingProbe(world.storage), world.clock)(video.id, first)
+
+    stored = world.store.videos[video.id]
+    assert (stored.storage_key, stored.pending_key) == (video.storage_key, newer[0])
+    assert media_key(first) not in world.storage.files
+    assert thumbnail_key(media_key(first)) not in world.storage.files
+    await world.process()(video.id, newer[0])
+    assert world.store.videos[video.id].storage_key == media_key(newer[0])
+
+
+async def test_a_job_for_an_unknown_video_discards_its_bytes(world: World, acme: Tenant) -> None:
+    video, key = await staged(world, acme)
+    del world.store.videos[video.id]
+
+    await world.process()(video.id, key)
+
+    assert not world.storage.files
+
+
+async def test_uploads_pending_too_long_are_failed(world: World, acme: Tenant) -> None:
+    stuck, stuck_key = await staged(world, acme)
+    world.clock.advance(hours=2, seconds=1)
+    recent, recent_key = await staged(world, acme)
+    sweep = FailStuckUploads(world.uow, world.process(), world.clock, max_age=timedelta(hours=2))
+
+    assert await sweep() == 1
+
+    failed = world.store.videos[stuck.id]
+    assert (failed.status, failed.pending_key) == (VideoStatus.FAILED, None)
+    assert failed.failure_reason == "Processing did not finish in time."
+    assert stuck_key not in world.storage.files
+    assert world.store.videos[recent.id].status is VideoStatus.PROCESSING
+    assert recent_key in world.storage.files
+    assert await sweep() == 0
+
+
+async def test_a_stuck_replacement_fails_but_keeps_serving_the_old_file(world: World, acme: Tenant) -> None:
+    video = await publish_video(world, acme.admin.principal)
+    await replace_file(world, acme, video, mp4_bytes())
+    world.clock.advance(hours=3)
+
+    assert await FailStuckUploads(world.uow, world.process(), world.clock)() == 1
+
+    stored = world.store.videos[video.id]
+    assert (stored.status, stored.storage_key, stored.pending_key) == (VideoStatus.READY, video.storage_key, None)
+    assert video.storage_key in world.storage.files
