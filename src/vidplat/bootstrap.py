@@ -41,12 +41,15 @@ class Container:
     use_cases: UseCases
     checks: dict[str, Check]
     engine: AsyncEngine
+    storage: LocalStorage
     redis: Redis | None = None
     saq_queue: Queue | None = None
     jobs: InProcessJobQueue | None = None
     scheduler: InProcessScheduler | None = None
 
     async def start(self, *, run_schedules: bool = True) -> None:
+        # Writes still unfinished after hours were cut short by a crash: nothing will finish them.
+        await self.storage.sweep_temporary(STALE_TEMPORARY_SECONDS)
         if self.saq_queue is not None:
             await self.saq_queue.connect()
         if self.scheduler is not None and run_schedules:
@@ -67,6 +70,9 @@ class Container:
 async def _in_process() -> bool:
     """In-process adapters are up whenever the process is."""
     return True
+
+
+STALE_TEMPORARY_SECONDS = 6 * 3600
 
 
 def saq_queue_name(settings: Settings) -> str:
@@ -150,6 +156,7 @@ def bootstrap(
         use_cases=use_cases,
         checks=checks,
         engine=engine,
+        storage=storage,
         redis=redis,
         saq_queue=saq_queue,
         jobs=in_process,

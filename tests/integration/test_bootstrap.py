@@ -1,0 +1,41 @@
+"""The composition root: the embedded wiring starts, reports ready and sweeps crash leftovers."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from vidplat.adapters.sql.migrate import run_migrations_async
+from vidplat.bootstrap import STALE_TEMPORARY_SECONDS, bootstrap
+from vidplat.settings import Settings
+
+
+async def test_starting_sweeps_unfinished_writes_left_by_a_crash_but_keeps_recent_ones(tmp_path: Path) -> None:
+    settings = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    temp = settings.media_dir / ".tmp"
+    temp.mkdir(parents=True)
+    stale, fresh = temp / "stale.part", temp / "fresh.part"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    old = time.time() - STALE_TEMPORARY_SECONDS - 60
+    os.utime(stale, (old, old))
+    container = bootstrap(settings)
+    await container.start(run_schedules=False)
+    try:
+        assert not stale.exists()
+        assert fresh.exists()
+    finally:
+        await container.close()
+
+
+async def test_the_embedded_wiring_reports_every_part_ready(tmp_path: Path) -> None:
+    settings = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    await run_migrations_async(settings.database_url)
+    container = bootstrap(settings)
+    await container.start(run_schedules=False)
+    try:
+        results = {name: await check() for name, check in container.checks.items()}
+        assert results == {"database": True, "lock": True, "job_queue": True}
+    finally:
+        await container.close()

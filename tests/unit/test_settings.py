@@ -1,0 +1,71 @@
+"""Settings: embedded defaults, generated secrets, and failing fast on a bad production config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vidplat.settings import Settings, SettingsError
+
+SECRET = "s" * 40
+
+
+def test_nothing_configured_selects_the_embedded_wiring_with_sqlite_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    assert settings.embedded
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'vidplat.db'}"
+    assert settings.media_dir == tmp_path / "media"
+    assert settings.view_points == 10
+    assert settings.max_upload_bytes == 2 * 1024**3
+
+
+def test_embedded_secrets_are_generated_once_and_kept(tmp_path: Path) -> None:
+    first = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    again = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    assert len(first.auth.jwt_secret) >= 32
+    assert first.auth.jwt_secret == again.auth.jwt_secret
+    assert first.auth.playback_secret != first.auth.jwt_secret
+    assert (tmp_path / "jwt_secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_without_a_jwt_secret_fails_fast_with_a_clear_message(tmp_path: Path) -> None:
+    env = {"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_REDIS_URL": "redis://localhost:6379/0"}
+    with pytest.raises(SettingsError, match="VIDPLAT_JWT_SECRET is required"):
+        Settings.from_env(env)
+
+
+def test_a_short_secret_is_refused(tmp_path: Path) -> None:
+    env = {
+        "VIDPLAT_DATA_DIR": str(tmp_path),
+        "VIDPLAT_DATABASE_URL": "postgresql+asyncpg://db/vidplat",
+        "VIDPLAT_JWT_SECRET": "too-short",
+        "VIDPLAT_PLAYBACK_SECRET": SECRET,
+    }
+    with pytest.raises(SettingsError, match="at least 32 bytes"):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize("value", ["ten", "-5", "0"])
+def test_numbers_must_be_positive_whole_numbers(tmp_path: Path, value: str) -> None:
+    with pytest.raises(SettingsError, match="VIDPLAT_VIEW_POINTS"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_VIEW_POINTS": value})
+
+
+def test_production_settings_are_read_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "VIDPLAT_DATA_DIR": str(tmp_path),
+            "VIDPLAT_DATABASE_URL": "postgresql+asyncpg://db/vidplat",
+            "VIDPLAT_REDIS_URL": "redis://cache:6379/0",
+            "VIDPLAT_JWT_SECRET": SECRET,
+            "VIDPLAT_PLAYBACK_SECRET": "p" * 40,
+            "VIDPLAT_VIEW_POINTS": "25",
+            "VIDPLAT_MAX_UPLOAD_BYTES": "1_000_000",
+            "VIDPLAT_CORS_ORIGINS": "https://a.example, https://b.example",
+        }
+    )
+    assert not settings.embedded
+    assert settings.view_points == 25
+    assert settings.max_upload_bytes == 1_000_000
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
