@@ -8,6 +8,8 @@ import pytest
 
 from tests.services import throwaway_database, throwaway_redis
 
+pytest_plugins = ["tests.integration.sql_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:

@@ -60,6 +60,8 @@ async def test_monitor_shows_the_job_queue_to_operators(ops_client: AsyncTestCli
 
 
 async def test_monitor_is_off_without_configured_credentials(tmp_path: Path, redis_service: tuple[str, str]) -> None:
-    async with AsyncTestClient(create_app(bootstrap(_settings(tmp_path, redis_service)), run_schedules=False)) as client:
+    async with AsyncTestClient(
+        create_app(bootstrap(_settings(tmp_path, redis_service)), run_schedules=False)
+    ) as client:
         response = await client.get("/ops/queues/api/queues", headers=_basic("ops", "s3cret-ops"))
         assert response.status_code == 404

@@ -24,7 +24,6 @@ def make_engine(
     max_overflow: int = 10,
     pool_timeout: float = 10.0,
     connect_timeout: float = 10.0,
-    echo: bool = False,
 ) -> AsyncEngine:
     """An engine that raises domain errors (see errors.py); SQLite gets serialised writers.
 
@@ -32,13 +31,12 @@ def make_engine(
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(parsed, echo=echo)
+        engine = create_async_engine(parsed)
         configure_sqlite(engine.sync_engine)
     else:
         connect_args: dict[str, Any] = {"timeout": connect_timeout} if parsed.get_driver_name() == "asyncpg" else {}
         engine = create_async_engine(
             parsed,
-            echo=echo,
             pool_pre_ping=True,
             pool_size=pool_size,
             max_overflow=max_overflow,

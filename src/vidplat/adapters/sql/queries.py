@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from advanced_alchemy.filters import LimitOffset
@@ -34,7 +34,7 @@ class Rows(SQLAlchemyAsyncRepository[RowT]):
         request: PageRequest,
         to_domain: Callable[[RowT], T],
         *filters: ColumnElement[bool],
-        order_by: list[UnaryExpression[Any]],
+        order_by: Sequence[UnaryExpression[Any]],
     ) -> Page[T]:
         found, total = await self.get_many_and_count(
             *filters, LimitOffset(limit=request.limit, offset=request.offset), order_by=list(order_by)

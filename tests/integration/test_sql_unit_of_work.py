@@ -1,0 +1,132 @@
+"""The unit of work, error translation and engine behaviour on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from tests.integration.sql_fixtures import Database, make_org, make_user, sqlite_url
+from vidplat.adapters.sql import SqlUnitOfWork, database_ready, make_engine, make_session_factory
+from vidplat.domain.errors import Unavailable
+
+UNREACHABLE_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:1/vidplat"
+
+
+async def test_leaving_without_commit_rolls_back(db: Database) -> None:
+    org = make_org()
+    async with db.uow() as uow:
+        await uow.organizations.add(org)
+    async with db.uow() as uow:
+        assert await uow.organizations.get(org.id) is None
+
+
+async def test_an_error_in_the_block_rolls_back(db: Database) -> None:
+    org = make_org()
+
+    async def fail_midway() -> None:
+        async with db.uow() as uow:
+            await uow.organizations.add(org)
+            raise RuntimeError("the use case failed")
+
+    with pytest.raises(RuntimeError):
+        await fail_midway()
+    async with db.uow() as uow:
+        assert await uow.organizations.get(org.id) is None
+
+
+async def test_committed_work_is_visible_to_the_next_unit_of_work(db: Database) -> None:
+    org = make_org()
+    async with db.uow() as uow:
+        await uow.organizations.add(org)
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await uow.organizations.get(org.id) == org
+
+
+async def test_concurrent_signups_with_the_same_name_let_exactly_one_win(db: Database) -> None:
+    async def sign_up(name: str) -> None:
+        async with db.uow() as uow:
+            await uow.organizations.add(make_org(name))
+            await asyncio.sleep(0.01)
+            await uow.commit()
+
+    results = await asyncio.gather(sign_up("Acme"), sign_up("ACME"), return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["NoneType", "OrganizationNameTaken"]
+
+
+async def test_locking_an_organization_serialises_its_writers(db: Database) -> None:
+    org = make_org()
+    await db.seed(org)
+    events: list[str] = []
+
+    async def writer(name: str) -> None:
+        async with db.uow() as uow:
+            await uow.organizations.lock(org.id)
+            events.append(f"{name} locked")
+            await asyncio.sleep(0.05)
+            events.append(f"{name} done")
+            await uow.commit()
+
+    await asyncio.gather(writer("a"), writer("b"))
+    assert events in (
+        ["a locked", "a done", "b locked", "b done"],
+        ["b locked", "b done", "a locked", "a done"],
+    )
+
+
+async def test_foreign_keys_are_enforced(db: Database) -> None:
+    async with db.uow() as uow:
+        with pytest.raises(IntegrityError):
+            await uow.users.add(make_user(make_org()))
+
+
+async def test_a_reachable_database_is_ready(db: Database) -> None:
+    assert await database_ready(db.engine)
+
+
+async def test_an_unreachable_postgres_is_unavailable() -> None:
+    engine = make_engine(UNREACHABLE_POSTGRES)
+    try:
+        assert not await database_ready(engine)
+        with pytest.raises(Unavailable):
+            async with SqlUnitOfWork(make_session_factory(engine)):
+                pass
+    finally:
+        await engine.dispose()
+
+
+async def test_an_unopenable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
+    threads_before = set(threading.enumerate())
+    engine = make_engine(sqlite_url(tmp_path / "missing-dir" / "vidplat.db"))
+    try:
+        assert not await database_ready(engine)
+        with pytest.raises(Unavailable):
+            async with SqlUnitOfWork(make_session_factory(engine)):
+                pass
+    finally:
+        await engine.dispose()
+        await _new_threads_finished(threads_before)
+
+
+async def _new_threads_finished(before: set[threading.Thread]) -> None:
+    """aiosqlite stops the worker of a failed connect without awaiting it (omnilib/aiosqlite#241):
+    let it hand back its last result while this test's event loop still runs."""
+    for thread in set(threading.enumerate()) - before:
+        if "_connection_worker_thread" in thread.name:
+            await asyncio.to_thread(thread.join, 5)
+
+
+async def test_an_exhausted_postgres_pool_is_unavailable(postgres_database: str) -> None:
+    engine = make_engine(postgres_database, pool_size=1, max_overflow=0, pool_timeout=0.1)
+    sessions = make_session_factory(engine)
+    try:
+        async with SqlUnitOfWork(sessions):
+            with pytest.raises(Unavailable):
+                async with SqlUnitOfWork(sessions):
+                    pass
+    finally:
+        await engine.dispose()
