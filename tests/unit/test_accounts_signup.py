@@ -113,3 +113,21 @@ async def test_concurrent_signups_with_one_name_create_one_organization(world: W
     assert len(world.store.organizations) == 1
     assert len(world.store.users) == 1
     assert len(world.store.subscriptions) == 1
+
+
+async def test_racing_signups_whose_names_share_a_slug_both_succeed_with_distinct_slugs(world: World) -> None:
+    first, second = await asyncio.gather(signup(world)(command("Slug Race!")), signup(world)(command("Slug Race?")))
+
+    slugs = {first.organization.slug, second.organization.slug}
+    assert len(slugs) == 2
+    assert "slug-race" in slugs
+    assert len(world.store.organizations) == 2
+
+
+async def test_racing_signups_with_one_name_give_exactly_one_organization(world: World) -> None:
+    results = await asyncio.gather(
+        signup(world)(command("Twin Co")), signup(world)(command("twin co")), return_exceptions=True
+    )
+
+    assert sorted(type(r).__name__ for r in results) == ["OrganizationNameTaken", "OrganizationOverview"]
+    assert len(world.store.organizations) == 1

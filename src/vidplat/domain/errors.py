@@ -100,6 +100,10 @@ class OrganizationNameTaken(Conflict):
     message = "An organization with this name already exists."
 
 
+class SlugTaken(OrganizationNameTaken):
+    """Another organization took the slug derived from this name; signup picks another."""
+
+
 class UserNotFound(NotFound):
     code = "user_not_found"
     message = "User not found."

@@ -24,6 +24,7 @@ class WorkerContext(Context, total=False):
 
 CRON_TIMEOUT_SECONDS = 300
 CRON_RETRIES = 3
+SHUTDOWN_GRACE_SECONDS = 60
 
 
 def _container(ctx: WorkerContext) -> Container:
@@ -85,6 +86,8 @@ def make_worker(
         shutdown=shutdown,
         concurrency=concurrency,
         timers=timers,
+        # Let a job in progress finish on a clean shutdown rather than spend one of its retries.
+        shutdown_grace_period_s=SHUTDOWN_GRACE_SECONDS,
     )
 
 

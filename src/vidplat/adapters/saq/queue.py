@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from uuid import UUID
 
+from redis.exceptions import RedisError
 from saq import Queue
 
+from vidplat.domain.errors import Unavailable
+
 PROCESS_VIDEO = "process_video"
+ENQUEUE_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,7 +24,7 @@ class RetryPolicy:
     pending (SAQ's defaults, no heartbeat and one attempt, would never recover it).
     """
 
-    timeout_seconds: int = 1800
+    timeout_seconds: int = 1800  # 4 attempts stay well inside FailStuckUploads' 6 hours
     heartbeat_seconds: int = 30
     retries: int = 4
     retry_delay_seconds: float = 2.0
@@ -31,14 +36,19 @@ class SaqJobQueue:
         self.policy = policy or RetryPolicy()
 
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
-        await self._queue.enqueue(
-            PROCESS_VIDEO,
-            # One job per upload: a repeated enqueue of the same upload is a no-op.
-            key=f"{PROCESS_VIDEO}:{upload_key}",
-            kwargs={"video_id": str(video_id), "upload_key": upload_key},
-            timeout=self.policy.timeout_seconds,
-            heartbeat=self.policy.heartbeat_seconds,
-            retries=self.policy.retries,
-            retry_delay=self.policy.retry_delay_seconds,
-            retry_backoff=True,
-        )
+        try:
+            # Bounded: the Redis client would otherwise spend seconds in its own reconnect retries.
+            async with asyncio.timeout(ENQUEUE_TIMEOUT_SECONDS):
+                await self._queue.enqueue(
+                    PROCESS_VIDEO,
+                    # One job per upload: a repeated enqueue of the same upload is a no-op.
+                    key=f"{PROCESS_VIDEO}:{upload_key}",
+                    kwargs={"video_id": str(video_id), "upload_key": upload_key},
+                    timeout=self.policy.timeout_seconds,
+                    heartbeat=self.policy.heartbeat_seconds,
+                    retries=self.policy.retries,
+                    retry_delay=self.policy.retry_delay_seconds,
+                    retry_backoff=True,
+                )
+        except (RedisError, TimeoutError) as exc:
+            raise Unavailable("The job queue is unavailable; try again shortly.") from exc

@@ -22,13 +22,14 @@ from vidplat.domain.errors import (
     DomainError,
     EmailTaken,
     OrganizationNameTaken,
+    SlugTaken,
     SubscriptionConflict,
     Unavailable,
 )
 
 UNIQUE_KEYS: dict[str, type[DomainError]] = {
     "uq_organizations_name": OrganizationNameTaken,
-    "uq_organizations_slug": OrganizationNameTaken,
+    "uq_organizations_slug": SlugTaken,
     "uq_users_org_email": EmailTaken,
     "uq_subscriptions_one_current": SubscriptionConflict,
 }

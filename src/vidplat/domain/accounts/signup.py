@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from vidplat.domain.accounts.model import (
     Organization,
@@ -16,9 +17,11 @@ from vidplat.domain.accounts.model import (
 )
 from vidplat.domain.billing.model import Subscription
 from vidplat.domain.billing.queries import OrganizationOverview, overview, trial_plan
-from vidplat.domain.errors import OrganizationNameTaken
+from vidplat.domain.errors import OrganizationNameTaken, SlugTaken
 from vidplat.domain.ids import new_id
 from vidplat.domain.ports import Clock, OrganizationRepository, PasswordHasher, UnitOfWorkFactory
+
+_SLUG_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +42,15 @@ class SignUp:
         email = normalize_email(cmd.admin_email, "admin_email")
         password_hash = await self.hasher.hash(check_password(cmd.admin_password, "admin_password"))
         now = self.clock.now()
+        for _ in range(_SLUG_ATTEMPTS):
+            try:
+                return await self._create(name, email, password_hash, now)
+            except SlugTaken:
+                # A concurrent signup of another name with the same slug won it; pick another.
+                continue
+        raise OrganizationNameTaken
+
+    async def _create(self, name: str, email: str, password_hash: str, now: datetime) -> OrganizationOverview:
         async with self.uow() as uow:
             if await uow.organizations.name_exists(name):
                 raise OrganizationNameTaken

@@ -84,33 +84,48 @@ class ProcessUpload:
 
     async def fail(self, video_id: UUID, upload_key: str, reason: str) -> None:
         """Record why the upload failed, then drop its bytes; the video keeps any file it already served."""
-        async with self.uow() as uow:
-            video = await uow.videos.get_any(video_id)
-            if video is None or video.pending_key != upload_key:
-                return
-            video.pending_key, video.failure_reason = None, reason
-            if video.storage_key is None:
-                video.status = VideoStatus.FAILED
-            video.updated_at = self.clock.now()
-            await uow.videos.update(video)
-            await uow.commit()
-        await self.storage.delete(upload_key)
-        await self._discard(media_key(upload_key))
-        log.info("video %s failed processing: %s", video_id, reason)
+        await fail_upload(self.uow, self.storage, self.clock, video_id, upload_key, reason)
 
     async def _discard(self, media: str) -> None:
-        await self.storage.delete(media)
-        await self.storage.delete(thumbnail_key(media))
+        await _discard(self.storage, media)
+
+
+async def fail_upload(
+    uow_factory: UnitOfWorkFactory, storage: Storage, clock: Clock, video_id: UUID, upload_key: str, reason: str
+) -> None:
+    """Record why an upload failed, then drop its bytes; the video keeps any file it already served."""
+    async with uow_factory() as uow:
+        video = await uow.videos.get_any(video_id)
+        if video is None or video.pending_key != upload_key:
+            return
+        video.pending_key, video.failure_reason = None, reason
+        if video.storage_key is None:
+            video.status = VideoStatus.FAILED
+        video.updated_at = clock.now()
+        await uow.videos.update(video)
+        await uow.commit()
+    await storage.delete(upload_key)
+    await _discard(storage, media_key(upload_key))
+    log.info("video %s failed processing: %s", video_id, reason)
+
+
+async def _discard(storage: Storage, media: str) -> None:
+    await storage.delete(media)
+    await storage.delete(thumbnail_key(media))
 
 
 @dataclass(frozen=True, slots=True)
 class FailStuckUploads:
-    """Last line of defence: an upload pending far longer than any retry could take is failed."""
+    """Last line of defence: an upload pending far longer than any retry could take is failed.
+
+    `max_age` must exceed the job queue's whole retry budget (attempts x timeout, plus
+    delays), or a live last attempt could be failed under it.
+    """
 
     uow: UnitOfWorkFactory
     process: ProcessUpload
     clock: Clock
-    max_age: timedelta = timedelta(hours=2)
+    max_age: timedelta = timedelta(hours=6)
 
     async def __call__(self) -> int:
         async with self.uow() as uow:

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from vidplat.domain.accounts.model import Principal
-from vidplat.domain.errors import UnsupportedMedia, VideoNotFound
+from vidplat.domain.errors import Unavailable, UnsupportedMedia, VideoNotFound
 from vidplat.domain.ids import new_id
 from vidplat.domain.ports import Clock, JobQueue, Storage, UnitOfWorkFactory
 from vidplat.domain.videos.keys import upload_key
 from vidplat.domain.videos.model import Video, VideoStatus, clean_description, clean_title
+from vidplat.domain.videos.processing import fail_upload
 from vidplat.domain.videos.sniff import SNIFF_BYTES, sniff_container
+
+_QUEUE_DOWN = "The job queue was unavailable, so the file was not kept; upload it again."
 
 
 async def _sniffed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -43,6 +46,18 @@ class Uploads:
         key = upload_key(organization_id, video_id, new_id())
         size = await self.storage.write(key, _sniffed(chunks), self.max_bytes)
         return key, size
+
+    async def hand_over(self, uow: UnitOfWorkFactory, clock: Clock, video_id: UUID, key: str) -> None:
+        """Enqueue the processing of a committed upload.
+
+        When the job queue is down the upload fails at once and its bytes are dropped, instead of
+        waiting in `processing` for the stuck-upload sweep; the caller still gets the Unavailable.
+        """
+        try:
+            await self.jobs.enqueue_video_processing(video_id, key)
+        except Unavailable:
+            await fail_upload(uow, self.storage, clock, video_id, key, _QUEUE_DOWN)
+            raise
 
     @asynccontextmanager
     async def recording(self, key: str) -> AsyncIterator[None]:
@@ -88,7 +103,7 @@ class UploadVideo:
         async with self.uploads.recording(key), self.uow() as uow:
             await uow.videos.add(video)
             await uow.commit()
-        await self.uploads.jobs.enqueue_video_processing(video.id, key)
+        await self.uploads.hand_over(self.uow, self.clock, video.id, key)
         return video
 
 
@@ -127,5 +142,5 @@ class ReplaceVideoFile:
                 video.status, video.failure_reason = VideoStatus.PROCESSING, None
             await uow.videos.update(video)
             await uow.commit()
-        await self.uploads.jobs.enqueue_video_processing(video.id, key)
+        await self.uploads.hand_over(self.uow, self.clock, video.id, key)
         return video
