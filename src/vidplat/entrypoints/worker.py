@@ -24,7 +24,6 @@ class WorkerContext(Context, total=False):
 
 CRON_TIMEOUT_SECONDS = 300
 CRON_RETRIES = 3
-SHUTDOWN_GRACE_SECONDS = 60
 
 
 def _container(ctx: WorkerContext) -> Container:
@@ -85,9 +84,9 @@ def make_worker(
         startup=startup,
         shutdown=shutdown,
         concurrency=concurrency,
+        # No shutdown grace period: SAQ's would also wait out its upkeep timers (a minute) on
+        # every stop. A job cut short by a stop is re-queued and retried, at the cost of one attempt.
         timers=timers,
-        # Let a job in progress finish on a clean shutdown rather than spend one of its retries.
-        shutdown_grace_period_s=SHUTDOWN_GRACE_SECONDS,
     )
 
 
