@@ -1,0 +1,106 @@
+"""Bench media, generated once and cached outside the repository (never downloaded)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+
+from bench.config import MB, MIB
+
+# Bump when the generators change, so stale cached files are not reused.
+_VERSION = "v1"
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = Path(os.environ.get("BENCH_CACHE_DIR") or root / "vidplat-bench")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def noise_video(megabytes: int) -> Path:
+    """An H.264 MP4 of random noise of about `megabytes` MB: incompressible, so the size is all bitrate."""
+    path = cache_dir() / f"noise-{megabytes}MB-{_VERSION}.mp4"
+    if not path.exists():
+        print(f"generating {path} (once; cached for later runs)", flush=True)
+        _atomically(path, lambda temp: _encode_noise(temp, megabytes * MB))
+    return path
+
+
+def small_video() -> Path:
+    """A 2-second 320x240 H.264 MP4 of a few tens of KB: the rest of the catalog."""
+    path = cache_dir() / f"small-{_VERSION}.mp4"
+    if not path.exists():
+        _atomically(path, _encode_gradient)
+    return path
+
+
+def sparse_upload(mebibytes: int) -> Path:
+    """A file that passes vidplat's container sniffing (an MP4 `ftyp` box) followed by a sparse hole.
+
+    Processing may reject it afterwards; S7 measures the upload, and a hole costs no disk space.
+    """
+    path = cache_dir() / f"upload-{mebibytes}MiB-{_VERSION}.mp4"
+    if not path.exists():
+
+        def write(temp: Path) -> None:
+            with temp.open("wb") as file:
+                file.write(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2")
+                file.truncate(mebibytes * MIB)
+
+        _atomically(path, write)
+    return path
+
+
+def _atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary name and rename, so an interrupted generation is never cached."""
+    temp = path.with_suffix(".part.mp4")
+    try:
+        write(temp)
+        temp.replace(path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _encode_noise(path: Path, target_bytes: int, width: int = 1280, height: int = 720, fps: int = 30) -> None:
+    with av.open(str(path), "w", format="mp4") as output:
+        stream = output.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "qp": "8", "g": str(fps)})
+        stream = _video(stream)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        written, index = 0, 0
+        while written < target_bytes:
+            frame = av.VideoFrame(width, height, "yuv420p")
+            for plane in frame.planes:
+                plane.update(os.urandom(plane.buffer_size))
+            frame.pts = index
+            index += 1
+            for packet in stream.encode(frame):
+                written += packet.size
+                output.mux(packet)
+        output.mux(stream.encode(None))
+
+
+def _encode_gradient(path: Path, width: int = 320, height: int = 240, fps: int = 10, seconds: int = 2) -> None:
+    with av.open(str(path), "w", format="mp4") as output:
+        stream = output.add_stream("libx264", rate=fps)
+        stream = _video(stream)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index in range(fps * seconds):
+            frame = av.VideoFrame(width, height, "yuv420p")
+            luma, *chroma = frame.planes
+            luma.update(bytes((x * 3 + index * 8) % 256 for x in range(luma.line_size)) * height)
+            for plane in chroma:
+                plane.update(b"\x80" * plane.buffer_size)
+            frame.pts = index
+            output.mux(stream.encode(frame))
+        output.mux(stream.encode(None))
+
+
+def _video(stream: object) -> av.VideoStream:
+    """The stubs type a stream whose codec is chosen at run time loosely; narrow it."""
+    if not isinstance(stream, av.VideoStream):
+        raise TypeError(f"expected a video stream, got {type(stream).__name__}")
+    return stream

@@ -1,0 +1,1 @@
+"""S1..S8: each module measures one concern and returns rows of the table."""

@@ -1,0 +1,75 @@
+"""S1-S3: the big video through /stream against nginx serving the same file with sendfile."""
+
+from __future__ import annotations
+
+from bench.context import Bench
+from bench.results import Row, median
+from bench.scenarios.pairs import alternate, errors_note
+from bench.wrk import Load
+
+HALF = 0.5
+RANGE_P99_MS = 50
+
+
+async def whole_file(bench: Bench, scenario: str, clients: int) -> list[Row]:
+    """S1 (one client) and S2 (16 at once): MB/s of whole-file downloads, repeated for the duration."""
+    threads = min(clients, 2)
+    ours = Load(bench.base + bench.stream_path, "get.lua", (bench.world.admin_token,), clients, threads)
+    nginx = Load(bench.nginx_url, "get.lua", ("",), clients, threads)
+    mine, theirs = await alternate(bench, ours, nginx, bench.profile.stream_s)
+    value, reference = median([r.mb_per_s for r in mine]), median([r.mb_per_s for r in theirs])
+    ratio = value / reference
+    return [
+        Row(
+            scenario=scenario,
+            what=f"{clients} client{'s' if clients > 1 else ''} /stream",
+            value=value,
+            unit="MB/s",
+            reference=f"nginx {reference:,.0f} MB/s",
+            ratio=ratio,
+            target=">= 50% of nginx",
+            passed=ratio >= HALF and not any(r.errors for r in mine),
+            runs=[r.mb_per_s for r in mine],
+            note=errors_note("/stream", mine),
+        )
+    ]
+
+
+async def s1(bench: Bench) -> list[Row]:
+    return await whole_file(bench, "S1", 1)
+
+
+async def s2(bench: Bench) -> list[Row]:
+    return await whole_file(bench, "S2", 16)
+
+
+async def s3(bench: Bench) -> list[Row]:
+    """32 clients, random 1 MiB ranges: latency is the target, throughput is reported against nginx."""
+    size = str(bench.world.big_size)
+    ours = Load(bench.base + bench.stream_path, "ranges.lua", (bench.world.admin_token, size), 32, 2)
+    nginx = Load(bench.nginx_url, "ranges.lua", ("", size), 32, 2)
+    mine, theirs = await alternate(bench, ours, nginx, bench.profile.ranges_s)
+    p99, nginx_p99 = median([r.p99_ms for r in mine]), median([r.p99_ms for r in theirs])
+    rps, nginx_rps = median([r.rps for r in mine]), median([r.rps for r in theirs])
+    return [
+        Row(
+            scenario="S3",
+            what="32 clients 1 MiB ranges p99",
+            value=p99,
+            unit="ms",
+            reference=f"nginx {nginx_p99:.1f} ms",
+            target=f"< {RANGE_P99_MS} ms",
+            passed=p99 < RANGE_P99_MS and not any(r.errors for r in mine),
+            runs=[r.p99_ms for r in mine],
+            note=errors_note("ranges", mine),
+        ),
+        Row(
+            scenario="S3",
+            what="32 clients 1 MiB ranges",
+            value=rps,
+            unit="req/s",
+            reference=f"nginx {nginx_rps:,.0f} req/s",
+            ratio=rps / nginx_rps,
+            runs=[r.rps for r in mine],
+        ),
+    ]
