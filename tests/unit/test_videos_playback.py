@@ -115,6 +115,18 @@ async def test_opening_a_stream_serves_the_file_and_credits_the_view_once(
     assert world.store.users[member.user.id].points == VIEW_POINTS
 
 
+async def test_a_repeat_stream_of_a_credited_view_takes_no_lock_and_one_unit_of_work(
+    world: World, member: Account, video: Video
+) -> None:
+    await open_stream(world)(member.principal, video.id)
+    units_before, locks_before = len(world.store.units), len(world.lock.attempts)
+
+    await open_stream(world)(member.principal, video.id)
+
+    assert len(world.lock.attempts) == locks_before
+    assert len(world.store.units) - units_before == 1
+
+
 async def test_the_stream_describes_the_file_for_http_validators(world: World, member: Account, video: Video) -> None:
     playable = await open_stream(world)(member.principal, video.id)
 

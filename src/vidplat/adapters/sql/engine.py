@@ -35,9 +35,10 @@ def make_engine(
         configure_sqlite(engine.sync_engine)
     else:
         connect_args: dict[str, Any] = {"timeout": connect_timeout} if parsed.get_driver_name() == "asyncpg" else {}
+        # No pre-ping: it costs a round trip on every checkout, and a connection found dead
+        # at use invalidates the pool (a 503 for that request) so the next checkout is fresh.
         engine = create_async_engine(
             parsed,
-            pool_pre_ping=True,
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=pool_timeout,
