@@ -9,7 +9,7 @@ import pytest
 
 from tests.integration.sql_fixtures import NOW, Database, make_org, make_refresh_token, make_session, make_user
 from vidplat.domain.accounts.model import Role
-from vidplat.domain.errors import EmailTaken, OrganizationNameTaken
+from vidplat.domain.errors import EmailTaken, OrganizationNameTaken, SlugTaken
 from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import PageRequest
 
@@ -46,10 +46,10 @@ async def test_organization_names_are_unique_case_insensitively(db: Database) ->
             await uow.organizations.add(taken)
 
 
-async def test_a_taken_slug_is_reported_as_a_taken_name(db: Database) -> None:
+async def test_a_taken_slug_is_reported_as_a_taken_slug(db: Database) -> None:
     await db.seed(make_org("Acme Films"))
     async with db.uow() as uow:
-        with pytest.raises(OrganizationNameTaken):
+        with pytest.raises(SlugTaken):
             await uow.organizations.add(make_org("Acme  Films!"))
 
 
