@@ -23,10 +23,10 @@ from vidplat.adapters.security.access_tokens import JwtTokenCodec
 from vidplat.adapters.security.passwords import Argon2Hasher
 from vidplat.adapters.security.playback import HmacUrlSigner
 from vidplat.adapters.sql.engine import database_ready, make_engine
-from vidplat.adapters.sql.uow import SqlUnitOfWork
+from vidplat.adapters.sql.uow import unit_of_work_factory
 from vidplat.adapters.storage.local import LocalStorage
 from vidplat.domain.accounts.policy import AuthPolicy
-from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher, UnitOfWork
+from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
 from vidplat.settings import Settings
 
@@ -94,8 +94,7 @@ def bootstrap(
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
-    def uow() -> UnitOfWork:
-        return SqlUnitOfWork(sessions)
+    uow = unit_of_work_factory(sessions)
 
     storage = LocalStorage(settings.media_dir)
     auth = settings.auth

@@ -132,3 +132,33 @@ async def test_an_exhausted_postgres_pool_is_unavailable(postgres_database: str)
                     pass
     finally:
         await engine.dispose()
+
+
+async def test_a_read_only_unit_of_work_reads_committed_rows_and_refuses_to_commit(db: Database) -> None:
+    org = make_org()
+    await db.seed(org)
+    async with SqlUnitOfWork(db.sessions, read_only=True) as uow:
+        assert await uow.organizations.get(org.id) == org
+        with pytest.raises(RuntimeError, match="read-only"):
+            await uow.commit()
+
+
+async def test_writes_still_take_a_transaction_after_read_only_work_on_the_same_connections(db: Database) -> None:
+    org = make_org()
+    for _ in range(3):  # the pool hands the same connection back and forth
+        async with SqlUnitOfWork(db.sessions, read_only=True) as uow:
+            await uow.organizations.get(org.id)
+    async with db.uow() as uow:
+        await uow.organizations.add(org)
+        # not committed: must roll back, which only a real transaction can do
+    async with SqlUnitOfWork(db.sessions, read_only=True) as uow:
+        assert await uow.organizations.get(org.id) is None
+
+
+async def test_a_read_only_unit_of_work_does_not_wait_for_an_open_writer(db: Database) -> None:
+    org = make_org()
+    await db.seed(org)
+    async with db.uow() as writer:
+        await writer.organizations.add(make_org("Writer Co"))
+        async with asyncio.timeout(5), SqlUnitOfWork(db.sessions, read_only=True) as reader:
+            assert await reader.organizations.get(org.id) == org

@@ -61,9 +61,9 @@ class World:
         self.limiter = FakeAttemptLimiter(self.clock)
         self.probe = FakeMediaProbe(self.storage)
 
-    def uow(self) -> UnitOfWork:
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
         """The UnitOfWorkFactory: pass `world.uow` to use cases."""
-        return self.store.uow()
+        return self.store.uow(read_only=read_only)
 
     # The use cases most tests need, wired to the fakes.
     def login(self) -> Login:

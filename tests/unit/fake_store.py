@@ -79,9 +79,9 @@ class InMemoryStore:
         self.order: dict[UUID, int] = {}  # insertion order: a stable tie-break for equal timestamps
         self._sequence = itertools.count()
 
-    def uow(self) -> UnitOfWork:
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work on this store: pass the bound method as the UnitOfWorkFactory."""
-        unit = FakeUnitOfWork(self)
+        unit = FakeUnitOfWork(self, read_only=read_only)
         self.units.append(unit)
         return unit
 
@@ -118,8 +118,9 @@ class InMemoryStore:
 class FakeUnitOfWork:
     """One transaction on an InMemoryStore; `committed` tells whether commit() succeeded."""
 
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: InMemoryStore, *, read_only: bool = False) -> None:
         self.store = store
+        self.read_only = read_only
         self.committed = False
         self.rolled_back = False
         self._open = False
@@ -172,6 +173,8 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         self.ensure_open()
+        if self.read_only:
+            raise AssertionError("commit() in a read-only unit of work")
         await asyncio.sleep(0)
         if self.store.commit_errors:
             raise self.store.commit_errors.pop(0)

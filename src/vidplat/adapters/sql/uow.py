@@ -26,6 +26,8 @@ from vidplat.domain.ports import (
     ViewCreditRepository,
 )
 
+READ_ONLY = {"isolation_level": "AUTOCOMMIT"}
+
 
 class SqlUnitOfWork:
     """Leaving the block without commit() rolls back. The repositories exist inside the block only."""
@@ -39,8 +41,9 @@ class SqlUnitOfWork:
     videos: VideoRepository
     credits: ViewCreditRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
         self._session_factory = session_factory
+        self._read_only = read_only
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -49,7 +52,9 @@ class SqlUnitOfWork:
             # Begin now: an unreachable database fails here as Unavailable, and on SQLite the
             # write lock is taken before the use case reads anything it might then change.
             with connecting():
-                await session.connection()
+                # A read-only unit of work runs each statement on its own: no BEGIN/ROLLBACK
+                # round trips on PostgreSQL, and no write lock on SQLite.
+                await session.connection(execution_options=READ_ONLY if self._read_only else None)
         except BaseException:
             await session.close()
             raise
@@ -74,13 +79,15 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         if self._session is None:
             raise RuntimeError("commit() outside the unit of work's block")
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only unit of work")
         await self._session.commit()
 
 
 def unit_of_work_factory(session_factory: async_sessionmaker[AsyncSession]) -> UnitOfWorkFactory:
     """What the use cases receive: a fresh unit of work per call."""
 
-    def make() -> UnitOfWork:
-        return SqlUnitOfWork(session_factory)
+    def make(*, read_only: bool = False) -> UnitOfWork:
+        return SqlUnitOfWork(session_factory, read_only=read_only)
 
     return make

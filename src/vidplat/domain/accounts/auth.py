@@ -162,7 +162,7 @@ class Authenticate:
     async def __call__(self, access_token: str) -> Principal:
         now = self.clock.now()
         claims = self.codec.decode_access(access_token, now)
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             user = await uow.sessions.get_principal_user(claims.session_id, now)
         if user is None or user.id != claims.user_id:
             raise InvalidToken

@@ -35,7 +35,7 @@ class GetUser:
     async def __call__(self, principal: Principal, user_id: UUID) -> User:
         if user_id != principal.user_id:
             principal.require_admin()
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             return await _user(uow, principal, user_id)
 
 
@@ -52,7 +52,7 @@ class ListUsers:
 
     async def __call__(self, principal: Principal, query: UserQuery) -> Page[User]:
         principal.require_admin()
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             return await uow.users.list(principal.organization_id, query.page, role=query.role, email_query=query.email)
 
 

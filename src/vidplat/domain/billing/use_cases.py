@@ -21,7 +21,7 @@ class ListPlans:
     uow: UnitOfWorkFactory
 
     async def __call__(self) -> Sequence[Plan]:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             return await uow.plans.list()
 
 
@@ -31,7 +31,7 @@ class GetOrganization:
     clock: Clock
 
     async def __call__(self, principal: Principal) -> OrganizationOverview:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             org = await uow.organizations.get(principal.organization_id)
             if org is None:
                 raise OrganizationNotFound
@@ -82,7 +82,7 @@ class SubscriptionHistory:
     async def __call__(self, principal: Principal, page: PageRequest) -> Page[SubscriptionState]:
         principal.require_admin()
         now = self.clock.now()
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             found = await uow.subscriptions.history(principal.organization_id, page)
         return Page([state(s, now) for s in found.items], found.total, found.limit, found.offset)
 
@@ -103,7 +103,7 @@ class ExpireSubscriptions:
         now = self.clock.now()
         expired = 0
         while True:
-            async with self.uow() as uow:
+            async with self.uow(read_only=True) as uow:
                 lapsed = await uow.subscriptions.lapsed(now, self.batch_size)
                 trial = await trial_plan(uow)
             for subscription in lapsed:

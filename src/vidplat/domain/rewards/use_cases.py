@@ -32,7 +32,7 @@ class CreditView:
 
     async def __call__(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
         """True when this call credited the view."""
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             if await uow.credits.exists(user_id, video_id):
                 return False
         try:
@@ -70,7 +70,7 @@ class ListMyPoints:
     uow: UnitOfWorkFactory
 
     async def __call__(self, principal: Principal, page: PageRequest) -> PointsStatement:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             user = await uow.users.get(principal.organization_id, principal.user_id)
             if user is None:
                 raise UserNotFound

@@ -26,7 +26,7 @@ class GetVideo:
     uow: UnitOfWorkFactory
 
     async def __call__(self, principal: Principal, video_id: UUID) -> Video:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             return await visible_video(uow, principal, video_id)
 
 
@@ -45,7 +45,7 @@ class ListVideos:
         statuses: list[VideoStatus] | None = None if query.status is None else [query.status]
         if not principal.is_admin:
             statuses = [VideoStatus.READY]
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             return await uow.videos.list(
                 principal.organization_id, query.page, statuses=statuses, title_query=query.title
             )
@@ -57,7 +57,7 @@ class ListDeletedVideos:
 
     async def __call__(self, principal: Principal, page: PageRequest) -> Page[Video]:
         principal.require_admin()
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             return await uow.videos.list(principal.organization_id, page, statuses=None, title_query=None, deleted=True)
 
 

@@ -31,7 +31,7 @@ class IssuePlayback:
     ttl: timedelta
 
     async def __call__(self, principal: Principal, video_id: UUID) -> PlaybackGrant:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             video = await visible_video(uow, principal, video_id)
         if not video.is_playable:
             raise VideoNotReady
@@ -49,7 +49,7 @@ class RedeemPlayback:
 
     async def __call__(self, token: str, video_id: UUID) -> Principal:
         user_id = self.signer.verify(token, video_id, self.clock.now())
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             video = await uow.videos.get_any(video_id)
             user = None if video is None else await uow.users.get(video.organization_id, user_id)
         if user is None:
@@ -75,7 +75,7 @@ class OpenStream:
     credit: CreditView
 
     async def __call__(self, principal: Principal, video_id: UUID) -> Playable:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             video = await visible_video(uow, principal, video_id)
             # Players send many range requests per view: most find the view already credited.
             credited = await _already_credited(uow, principal, video.id)
@@ -111,7 +111,7 @@ class GetThumbnail:
     storage: Storage
 
     async def __call__(self, principal: Principal, video_id: UUID) -> bytes:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             video = await visible_video(uow, principal, video_id)
         if video.thumbnail_key is None:
             raise VideoNotFound("The thumbnail is not ready yet.")

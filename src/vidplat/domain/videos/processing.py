@@ -30,7 +30,7 @@ class ProcessUpload:
     clock: Clock
 
     async def __call__(self, video_id: UUID, upload_key: str) -> None:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             video = await uow.videos.get_any(video_id)
         final = media_key(upload_key)
         if video is None or video.pending_key != upload_key:
@@ -128,7 +128,7 @@ class FailStuckUploads:
     max_age: timedelta = timedelta(hours=6)
 
     async def __call__(self) -> int:
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             stuck: list[Video] = list(await uow.videos.stuck_processing(self.clock.now() - self.max_age, 100))
         for video in stuck:
             if video.pending_key is not None:

@@ -126,7 +126,7 @@ class ReplaceVideoFile:
         principal.require_admin()
         title = None if cmd.title is None else clean_title(cmd.title)
         description = clean_description(cmd.description)
-        async with self.uow() as uow:
+        async with self.uow(read_only=True) as uow:
             if await uow.videos.get(principal.organization_id, video_id) is None:
                 raise VideoNotFound
         key, _ = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)

@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from vidplat.bootstrap import Container
 from vidplat.entrypoints.http.auth import AuthController
+from vidplat.entrypoints.http.headers import SecurityHeaders
 from vidplat.entrypoints.http.health import HealthController
 from vidplat.entrypoints.http.ops import SIGNATURE_NAMESPACE, ops_routes
 from vidplat.entrypoints.http.organizations import OrganizationController
@@ -40,7 +41,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
 
     settings = container.settings
     ops_handlers, ops_dependencies = ops_routes(settings, container.saq_queue)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             OrganizationController,
@@ -75,3 +76,5 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
         ),
         debug=False,
     )
+    app.asgi_handler = SecurityHeaders(app.asgi_handler)  # around everything: 404s and CORS preflights too
+    return app

@@ -6,10 +6,11 @@ import asyncio
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.openapi import ResponseSpec
 
 from vidplat.bootstrap import Check
 from vidplat.entrypoints.http.schemas import HealthOut, ReadyOut
-from vidplat.entrypoints.http.security import PUBLIC
+from vidplat.entrypoints.http.security import NO_TOKEN, PUBLIC
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -17,12 +18,17 @@ CHECK_TIMEOUT_SECONDS = 2.0
 class HealthController(Controller):
     tags = ["health"]
     opt = {PUBLIC: True}
+    security = NO_TOKEN
 
     @get("/health", summary="The process is up")
     async def health(self) -> HealthOut:
         return HealthOut(status="ok")
 
-    @get("/ready", summary="Database, lock backend and job queue are reachable")
+    @get(
+        "/ready",
+        responses={503: ResponseSpec(ReadyOut, description="The failing parts are `down`", generate_examples=False)},
+        summary="Database, lock backend and job queue are reachable",
+    )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[ReadyOut]:
         checks: dict[str, Check] = request.app.state.checks
         results = await asyncio.gather(*(_run(check) for check in checks.values()))

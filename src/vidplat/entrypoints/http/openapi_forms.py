@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
@@ -29,25 +29,29 @@ def _form(*, required: list[str]) -> OpenAPIMediaType:
     )
 
 
+# Litestar builds each Operation passing `request_body=None` for a handler without a `data`
+# parameter, so a field default would never be used: the body is filled in after init instead.
+
+
 @dataclass
 class UploadOperation(Operation):
-    request_body: RequestBody | None = field(
-        default_factory=lambda: RequestBody(
-            content={"multipart/form-data": _form(required=["title", "file"])}, required=True
-        )
-    )
+    def __post_init__(self) -> None:
+        if self.request_body is None:
+            self.request_body = RequestBody(
+                content={"multipart/form-data": _form(required=["title", "file"])}, required=True
+            )
 
 
 @dataclass
 class EditOperation(Operation):
-    request_body: RequestBody | None = field(
-        default_factory=lambda: RequestBody(
-            content={
-                "application/json": OpenAPIMediaType(
-                    schema=Schema(type=OpenAPIType.OBJECT, properties=dict(_TEXT_FIELDS))
-                ),
-                "multipart/form-data": _form(required=[]),
-            },
-            required=True,
-        )
-    )
+    def __post_init__(self) -> None:
+        if self.request_body is None:
+            self.request_body = RequestBody(
+                content={
+                    "application/json": OpenAPIMediaType(
+                        schema=Schema(type=OpenAPIType.OBJECT, properties=dict(_TEXT_FIELDS))
+                    ),
+                    "multipart/form-data": _form(required=[]),
+                },
+                required=True,
+            )

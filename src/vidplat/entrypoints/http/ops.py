@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import html
 from pathlib import Path
 from typing import Any
 
 import saq
-from litestar import Response, get
+from litestar import Response, Router, get
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, NotFoundException
@@ -26,6 +27,8 @@ from vidplat.settings import Settings
 OPS_PATH = "/ops/queues"
 _STATIC = Path(saq.__file__).parent / "web" / "static"
 _ASSETS = {"app.js": "text/javascript", "snabbdom.js.gz": "text/javascript", "pico.min.css.gz": "text/css"}
+# The one inline script of litestar-saq's monitor page, exactly as it renders it (allowed by hash in the CSP).
+OPS_SCRIPT = f'const root_path = "{html.escape(OPS_PATH)}";'
 SIGNATURE_NAMESPACE = {"TaskQueues": TaskQueues, "Queue": saq.Queue, "QueueInfo": QueueInfo, "Job": Job}
 
 
@@ -50,12 +53,14 @@ def ops_routes(settings: Settings, queue: saq.Queue | None) -> tuple[list[Contro
         return [], {}
     guard = basic_auth_guard(settings.ops_user, settings.ops_password)
 
-    @get(f"{OPS_PATH}/static/{{name:str}}", guards=[guard], include_in_schema=False)
+    @get("/{name:str}", include_in_schema=False)
     async def asset(name: FromPath[str]) -> Response[bytes]:
         if name not in _ASSETS:
             raise NotFoundException
         headers = {"Content-Encoding": "gzip"} if name.endswith(".gz") else {}
         return Response((_STATIC / name).read_bytes(), media_type=_ASSETS[name], headers=headers)
 
+    # Guarded on the router, so the route's automatic OPTIONS answer needs credentials too.
+    assets = Router(f"{OPS_PATH}/static", route_handlers=[asset], guards=[guard])
     queues = TaskQueues(queues={queue.name: queue})
-    return [build_controller(OPS_PATH, [guard]), asset], {"task_queues": Provide(lambda: queues, sync_to_thread=False)}
+    return [build_controller(OPS_PATH, [guard]), assets], {"task_queues": Provide(lambda: queues, sync_to_thread=False)}

@@ -6,6 +6,7 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody
 
 from vidplat.domain.accounts.signup import SignUpCommand
+from vidplat.entrypoints.http.openapi_problems import problems
 from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
 from vidplat.entrypoints.http.schemas import (
     OrganizationOut,
@@ -16,31 +17,49 @@ from vidplat.entrypoints.http.schemas import (
     SubscriptionOut,
     SubscriptionPage,
 )
-from vidplat.entrypoints.http.security import PUBLIC, admin_only
+from vidplat.entrypoints.http.security import NO_TOKEN, PUBLIC, admin_only
 
 
 class OrganizationController(Controller):
     path = "/api/v1"
     tags = ["organizations"]
 
-    @post("/organizations", opt={PUBLIC: True}, summary="Sign up: organization, first admin and TRIAL")
+    @post(
+        "/organizations",
+        opt={PUBLIC: True},
+        security=NO_TOKEN,
+        responses=problems(409, 422),
+        summary="Sign up: organization, first admin and TRIAL",
+    )
     async def sign_up(self, data: JSONBody[SignUpBody], uc: Uc) -> OrganizationOut:
         cmd = SignUpCommand(name=data.name, admin_email=data.admin_email, admin_password=data.admin_password)
         return OrganizationOut.of(await uc.sign_up(cmd))
 
-    @get("/organizations/me", summary="The caller's organization and its subscription")
+    @get("/organizations/me", responses=problems(401), summary="The caller's organization and its subscription")
     async def mine(self, uc: Uc, principal: Caller) -> OrganizationOut:
         return OrganizationOut.of(await uc.get_organization(principal))
 
-    @get("/plans", opt={PUBLIC: True}, tags=["plans"], summary="Available plans")
+    @get(
+        "/plans", opt={PUBLIC: True}, security=NO_TOKEN, tags=["plans"], responses=problems(), summary="Available plans"
+    )
     async def plans(self, uc: Uc) -> PlanList:
         return PlanList([PlanOut.of(plan) for plan in await uc.list_plans()])
 
-    @post("/organizations/me/subscription", guards=[admin_only], summary="Switch to or renew a paid plan")
+    @post(
+        "/organizations/me/subscription",
+        guards=[admin_only],
+        responses=problems(401, 403, 404, 409, 422),
+        summary="Switch to or renew a paid plan",
+    )
     async def subscribe(self, data: JSONBody[SubscribeBody], uc: Uc, principal: Caller) -> SubscriptionOut:
         return SubscriptionOut.of(await uc.subscribe(principal, data.plan))
 
-    @get("/organizations/me/subscriptions", guards=[admin_only], summary="Subscription history, newest first")
+    @get(
+        "/organizations/me/subscriptions",
+        guards=[admin_only],
+        responses=problems(401, 403, 422),
+        summary="Subscription history, newest first",
+    )
     async def history(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> SubscriptionPage:
         found = await uc.subscription_history(principal, page(limit, offset))
         return SubscriptionPage([SubscriptionOut.of(s) for s in found.items], found.total, found.limit, found.offset)

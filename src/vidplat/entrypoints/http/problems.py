@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
+from types import CodeType
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.serialization.msgspec_hooks import decode_json
 from litestar.types import ExceptionHandlersMap
 
 from vidplat.domain import errors as e
@@ -16,6 +19,10 @@ from vidplat.domain import errors as e
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+# Litestar reports errors about the body as a whole under the handler's parameter name, with the
+# field in the message: "Object missing required field `email`", "Object contains unknown field `x`".
+_BODY_PARAMETER = "data"
+_NAMED_FIELD = re.compile(r"field `([^`]+)`")
 
 _STATUS_BY_KIND: tuple[tuple[type[e.DomainError], int], ...] = (
     (e.NotFound, 404),
@@ -37,7 +44,7 @@ _CODE_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
-    413: "file_too_large",
+    413: "payload_too_large",  # a body over Litestar's limit; uploads over theirs are `file_too_large`
     415: "unsupported_media",
     416: "range_not_satisfiable",
     422: "validation_error",
@@ -96,13 +103,22 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
     """Field-level failures are 422 with their fields; an unreadable body is a plain 400."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     fields = [
-        FieldProblem(str(item.get("key") or item.get("source") or "body"), str(item.get("message", "is invalid")))
+        FieldProblem(_field_name(item), str(item.get("message", "is invalid")))
         for item in extra
         if isinstance(item, dict) and item.get("key")
     ]
     if fields:
         return problem(422, "validation_error", "The request is not valid.", errors=fields)
     return problem(400, "malformed_request", _safe_detail(exc.detail, "The request body could not be read."))
+
+
+def _field_name(item: dict[str, Any]) -> str:
+    """The failing field; Litestar keys whole-body errors (missing or unknown field) by its own parameter name."""
+    key = str(item["key"])
+    if key != _BODY_PARAMETER:
+        return key
+    named = _NAMED_FIELD.search(str(item.get("message", "")))
+    return named.group(1) if named else "body"
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
@@ -118,6 +134,23 @@ def _internal(_: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     return problem(500, "internal_error", "An unexpected error occurred; it has been logged.")
 
 
+def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """msgspec raises UnicodeDecodeError (invalid UTF-8) and RecursionError (absurd nesting) for a JSON body,
+    which Litestar's decode_json does not turn into its own 400: the client's fault, unless raised elsewhere."""
+    if not _raised_in(exc, decode_json.__code__):
+        return _internal(request, exc)
+    return problem(400, "malformed_request", "The request body is not valid JSON (UTF-8, reasonably nested).")
+
+
+def _raised_in(exc: BaseException, code: CodeType) -> bool:
+    frame = exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code is code:
+            return True
+        frame = frame.tb_next
+    return False
+
+
 def _safe_detail(detail: str, fallback: str) -> str:
     """Framework messages can echo input; keep them short and single-line."""
     text = " ".join(detail.split())
@@ -128,5 +161,7 @@ exception_handlers: ExceptionHandlersMap = {
     e.DomainError: _domain,
     ValidationException: _validation,
     HTTPException: _http,
+    UnicodeDecodeError: _undecodable,
+    RecursionError: _undecodable,
     Exception: _internal,
 }

@@ -37,7 +37,8 @@ class LoginBody(Struct, forbid_unknown_fields=True):
 
 
 class RefreshBody(Struct, forbid_unknown_fields=True):
-    refresh_token: Annotated[str, Meta(max_length=200)]
+    # Room for any token a client may mix up (an access JWT is ~400 characters): a wrong token is a 401.
+    refresh_token: Annotated[str, Meta(max_length=2048)]
 
 
 class SubscribeBody(Struct, forbid_unknown_fields=True):

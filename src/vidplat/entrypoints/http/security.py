@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar.connection import ASGIConnection
+from litestar.connection import ASGIConnection, Request
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
+from litestar.openapi.spec import SecurityRequirement
 
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import AdminRequired, InvalidToken
@@ -19,6 +20,8 @@ from vidplat.domain.use_cases import UseCases
 
 PUBLIC = "public"
 PLAYBACK = "playback"
+# The OpenAPI document's way to say an operation needs no credentials (it overrides the global bearer scheme).
+NO_TOKEN: list[SecurityRequirement] = [{}]
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):
@@ -39,8 +42,13 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
 authentication = DefineMiddleware(BearerAuthentication, exclude_from_auth_key=PUBLIC, exclude=["^/docs", "^/ops/"])
 
 
-def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    principal: Principal = connection.user
+async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    principal: Principal | None = connection.scope.get("user")
+    if principal is None:
+        # OPTIONS skips authentication (CORS preflights); the automatic handler only answers `Allow`.
+        if isinstance(connection, Request) and connection.method == "OPTIONS":
+            return
+        raise InvalidToken
     if not principal.is_admin:
         raise AdminRequired
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, route
 from litestar.enums import HttpMethod
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, Parameter
 from litestar.response import Stream
 
+from vidplat.domain.accounts.model import Principal
+from vidplat.domain.use_cases import UseCases
+from vidplat.entrypoints.http.openapi_problems import bare, problems
 from vidplat.entrypoints.http.params import Caller, Uc
 from vidplat.entrypoints.http.ranges import plan_response
 from vidplat.entrypoints.http.schemas import PlaybackOut
 from vidplat.entrypoints.http.security import PLAYBACK
 
+# Any video container the upload accepted (MP4, QuickTime, WebM, Matroska): the stored type is sent.
+VIDEO = "video/*"
 # Media is per user (credits, tenancy): shared caches must not keep it.
 PRIVATE = {"Cache-Control": "private, max-age=0, must-revalidate"}
 
@@ -28,6 +35,14 @@ class StreamingController(Controller):
         "/stream",
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
         opt={PLAYBACK: True},
+        media_type=VIDEO,
+        responses={
+            206: ResponseSpec(bytes, description="The requested byte range", media_type=VIDEO, generate_examples=False),
+            304: bare("Not modified (If-None-Match, If-Modified-Since)"),
+            412: bare("A precondition failed (If-Match, If-Unmodified-Since)"),
+            416: bare("The range is not satisfiable; Content-Range gives the size"),
+            **problems(401, 404, 422),
+        },
         summary="The video bytes, with HTTP Range support; credits view points",
         description="Authenticate with a bearer token, or with `token` from POST /playback (for `<video src>`).",
     )
@@ -39,31 +54,71 @@ class StreamingController(Controller):
         principal: Caller,
         token: Annotated[str | None, Parameter(description="Signed playback token", max_length=512)] = None,
     ) -> Stream:
-        playable = await uc.open_stream(principal, video_id)
-        plan = plan_response(
-            method=request.method,
-            headers=request.headers,
-            size=playable.size,
-            etag=playable.etag,
-            last_modified=playable.last_modified,
-        )
-        headers = {**plan.headers, **PRIVATE}
-        if plan.status in (200, 206) and request.method == HttpMethod.GET:
-            span = plan.range
-            start, length = (0, playable.size) if span is None else (span.start, span.length)
-            body: AsyncIterator[bytes] = playable.read(start, length)
-        else:
-            body = _empty()
-        return Stream(body, status_code=plan.status, headers=headers, media_type=playable.content_type)
+        try:
+            return await _respond(request, uc, principal, video_id)
+        except FileNotFoundError:
+            # A replacement was published (deleting this file) between reading the row and opening
+            # the file: the row now names the new file, so answer from it.
+            return await _respond(request, uc, principal, video_id)
 
-    @post("/playback", status_code=200, summary="A short-lived signed URL for players that cannot send headers")
+    @post(
+        "/playback",
+        status_code=200,
+        responses=problems(401, 404),
+        summary="A short-lived signed URL for players that cannot send headers",
+    )
     async def playback(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> PlaybackOut:
         grant = await uc.issue_playback(principal, video_id)
         return PlaybackOut(url=f"/api/v1/videos/{video_id}/stream?token={grant.token}", expires_at=grant.expires_at)
 
-    @get("/thumbnail", media_type="image/jpeg", summary="The JPEG thumbnail, once processed")
+    @get(
+        "/thumbnail",
+        media_type="image/jpeg",
+        responses=problems(401, 404),
+        summary="The JPEG thumbnail, once processed",
+    )
     async def thumbnail(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> Response[bytes]:
         return Response(await uc.get_thumbnail(principal, video_id), media_type="image/jpeg", headers=PRIVATE)
+
+
+async def _respond(request: Request[Any, Any, Any], uc: UseCases, principal: Principal, video_id: UUID) -> Stream:
+    playable = await uc.open_stream(principal, video_id)
+    plan = plan_response(
+        method=request.method,
+        headers=request.headers,
+        size=playable.size,
+        etag=playable.etag,
+        last_modified=playable.last_modified,
+    )
+    headers = {**plan.headers, **PRIVATE}
+    if plan.status != HTTPStatus.NOT_MODIFIED:
+        # The stored type, explicitly: the route's documented `video/*` would otherwise replace it.
+        headers["Content-Type"] = playable.content_type
+    if plan.status in (200, 206) and request.method == HttpMethod.GET:
+        span = plan.range
+        start, length = (0, playable.size) if span is None else (span.start, span.length)
+        body = await _opened(playable.read(start, length))
+    else:
+        body = _empty()
+        if plan.status == HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE:
+            headers["Content-Length"] = "0"  # a streamed body has no length of its own; this one is empty
+    return Stream(body, status_code=plan.status, headers=headers, media_type=playable.content_type)
+
+
+async def _opened(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The same chunks with the first one already read, so the file is open before any header is sent.
+
+    An open file keeps its bytes when a replacement deletes it; opened lazily, after the 200 and
+    its Content-Length went out, it could be gone and the response would break off.
+    """
+    first = await anext(chunks, b"")
+
+    async def rest() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return rest()
 
 
 async def _empty() -> AsyncIterator[bytes]:

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from vidplat.domain.accounts.model import Role
 from vidplat.domain.accounts.users import ChangePasswordCommand, CreateUserCommand, UpdateUserCommand, UserQuery
+from vidplat.entrypoints.http.openapi_problems import problems
 from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
 from vidplat.entrypoints.http.schemas import (
     CreatedUserOut,
@@ -28,20 +29,25 @@ class MeController(Controller):
     path = "/api/v1/users/me"
     tags = ["me"]
 
-    @get("/", summary="The caller")
+    @get("/", responses=problems(401), summary="The caller")
     async def me(self, uc: Uc, principal: Caller) -> UserOut:
         return UserOut.of(await uc.get_user(principal, principal.user_id))
 
-    @put("/password", status_code=204, summary="Change own password; other sessions are revoked")
+    @put(
+        "/password",
+        status_code=204,
+        responses=problems(401, 422),
+        summary="Change own password; other sessions are revoked",
+    )
     async def change_password(self, data: JSONBody[PasswordChangeBody], uc: Uc, principal: Caller) -> None:
         cmd = ChangePasswordCommand(current_password=data.current_password, new_password=data.new_password)
         await uc.change_own_password(principal, cmd)
 
-    @delete("/", status_code=204, summary="Deactivate own account")
+    @delete("/", status_code=204, responses=problems(401, 409), summary="Deactivate own account")
     async def delete_me(self, uc: Uc, principal: Caller) -> None:
         await uc.delete_user(principal, principal.user_id)
 
-    @get("/points", summary="View points: running total and ledger")
+    @get("/points", responses=problems(401, 422), summary="View points: running total and ledger")
     async def points(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> PointsOut:
         statement = await uc.list_my_points(principal, page(limit, offset))
         ledger = statement.credits
@@ -53,12 +59,12 @@ class UserController(Controller):
     tags = ["users"]
     guards = [admin_only]
 
-    @post("/", summary="Create a user in the caller's organization")
+    @post("/", responses=problems(401, 403, 409, 422), summary="Create a user in the caller's organization")
     async def create(self, data: JSONBody[CreateUserBody], uc: Uc, principal: Caller) -> CreatedUserOut:
         cmd = CreateUserCommand(email=data.email, password=data.password, role=data.role)
         return CreatedUserOut.created(await uc.create_user(principal, cmd))
 
-    @get("/", summary="Users of the organization")
+    @get("/", responses=problems(401, 403, 422), summary="Users of the organization")
     async def list_users(
         self,
         uc: Uc,
@@ -71,17 +77,17 @@ class UserController(Controller):
         found = await uc.list_users(principal, UserQuery(page=page(limit, offset), role=role, email=q))
         return UserPage([UserOut.of(u) for u in found.items], found.total, found.limit, found.offset)
 
-    @get("/{user_id:uuid}", summary="One user")
+    @get("/{user_id:uuid}", responses=problems(401, 403, 404), summary="One user")
     async def get_user(self, user_id: FromPath[UUID], uc: Uc, principal: Caller) -> UserOut:
         return UserOut.of(await uc.get_user(principal, user_id))
 
-    @patch("/{user_id:uuid}", summary="Reset a password or change a role")
+    @patch("/{user_id:uuid}", responses=problems(401, 403, 404, 409, 422), summary="Reset a password or change a role")
     async def update(
         self, user_id: FromPath[UUID], data: JSONBody[UpdateUserBody], uc: Uc, principal: Caller
     ) -> UserOut:
         cmd = UpdateUserCommand(password=data.password, role=data.role)
         return UserOut.of(await uc.update_user(principal, user_id, cmd))
 
-    @delete("/{user_id:uuid}", status_code=204, summary="Deactivate a user")
+    @delete("/{user_id:uuid}", status_code=204, responses=problems(401, 403, 404, 409), summary="Deactivate a user")
     async def delete_user(self, user_id: FromPath[UUID], uc: Uc, principal: Caller) -> None:
         await uc.delete_user(principal, user_id)

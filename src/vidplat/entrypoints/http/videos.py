@@ -7,6 +7,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, Parameter
 
 from vidplat.domain.errors import InvalidInput
@@ -14,6 +15,7 @@ from vidplat.domain.videos.catalog import EditVideoCommand, VideoQuery
 from vidplat.domain.videos.model import VideoStatus
 from vidplat.domain.videos.upload import ReplaceCommand, UploadCommand
 from vidplat.entrypoints.http.openapi_forms import EditOperation, UploadOperation
+from vidplat.entrypoints.http.openapi_problems import problems
 from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
 from vidplat.entrypoints.http.schemas import EditVideoBody, VideoOut, VideoPage
 from vidplat.entrypoints.http.security import admin_only
@@ -35,6 +37,7 @@ class VideoController(Controller):
         status_code=202,
         request_max_body_size=None,  # enforced while streaming, against the configured limit
         operation_class=UploadOperation,
+        responses=problems(401, 403, 413, 415, 422),
         summary="Upload a video; it is processed in the background",
     )
     async def upload(self, request: Request[Any, Any, Any], uc: Uc, principal: Caller) -> VideoOut:
@@ -46,7 +49,7 @@ class VideoController(Controller):
         cmd = UploadCommand(title=form.title, description=form.description, chunks=form.file.chunks)
         return VideoOut.of(await uc.upload_video(principal, cmd))
 
-    @get("/", summary="Videos of the organization, newest first")
+    @get("/", responses=problems(401, 422), summary="Videos of the organization, newest first")
     async def list_videos(
         self,
         uc: Uc,
@@ -59,12 +62,12 @@ class VideoController(Controller):
         found = await uc.list_videos(principal, VideoQuery(page=page(limit, offset), status=status, title=q))
         return VideoPage([VideoOut.of(v) for v in found.items], found.total, found.limit, found.offset)
 
-    @get("/deleted", guards=[admin_only], summary="Soft-deleted videos")
+    @get("/deleted", guards=[admin_only], responses=problems(401, 403, 422), summary="Soft-deleted videos")
     async def deleted(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> VideoPage:
         found = await uc.list_deleted_videos(principal, page(limit, offset))
         return VideoPage([VideoOut.of(v) for v in found.items], found.total, found.limit, found.offset)
 
-    @get("/{video_id:uuid}", summary="One video")
+    @get("/{video_id:uuid}", responses=problems(401, 404), summary="One video")
     async def get_video(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> VideoOut:
         return VideoOut.of(await uc.get_video(principal, video_id))
 
@@ -73,6 +76,10 @@ class VideoController(Controller):
         guards=[admin_only],
         request_max_body_size=None,
         operation_class=EditOperation,
+        responses={
+            202: ResponseSpec(VideoOut, description="The new file is being processed", generate_examples=False),
+            **problems(401, 403, 404, 413, 415, 422),
+        },
         summary="Edit metadata (200) or replace the file (202)",
     )
     async def edit(
@@ -89,7 +96,13 @@ class VideoController(Controller):
             edit = EditVideoCommand(title=body.title, description=body.description)
         return Response(VideoOut.of(await uc.edit_video(principal, video_id, edit)), status_code=200)
 
-    @delete("/{video_id:uuid}", guards=[admin_only], status_code=204, summary="Move a video to the trash")
+    @delete(
+        "/{video_id:uuid}",
+        guards=[admin_only],
+        status_code=204,
+        responses=problems(401, 403, 404),
+        summary="Move a video to the trash",
+    )
     async def delete_video(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> None:
         await uc.delete_video(principal, video_id)
 
@@ -97,6 +110,7 @@ class VideoController(Controller):
         "/{video_id:uuid}/restore",
         guards=[admin_only],
         status_code=200,
+        responses=problems(401, 403, 404),
         summary="Restore from the trash (plans that allow it)",
     )
     async def restore(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> VideoOut:
@@ -116,5 +130,5 @@ async def _json_body(request: Request[Any, Any, Any]) -> EditVideoBody:
         return msgspec.json.decode(bytes(raw) or b"{}", type=EditVideoBody)
     except msgspec.ValidationError as exc:
         raise InvalidInput("body", str(exc)) from None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # msgspec raises all three for bad JSON
         raise InvalidInput("body", "is not valid JSON") from None
