@@ -1,0 +1,1 @@
+"""Hardening: tenant isolation, API fuzzing, faults, abuse inputs, tokens and security headers."""
