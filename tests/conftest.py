@@ -8,7 +8,7 @@ import pytest
 
 from tests.services import throwaway_database, throwaway_redis
 
-pytest_plugins = ["tests.integration.sql_fixtures"]
+pytest_plugins = ["tests.integration.sql_fixtures", "tests.integration.redis_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tests.api.harness import FAST_RETRIES, BackgroundWorker, ShiftableClock
+from tests.api.harness import FAST_RETRIES, BackgroundWorker
 from tests.api.helpers import Api
+from tests.clock import ShiftableClock
 from tests.services import throwaway_database
 from vidplat.adapters.sql.migrate import run_migrations, run_migrations_async
 from vidplat.adapters.sql.rows import Base

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Future
-from datetime import UTC, datetime, timedelta
 
 from anyio.from_thread import BlockingPortal
 from saq import Worker
@@ -19,19 +18,6 @@ from vidplat.settings import Settings
 FAST_RETRIES = RetryPolicy(timeout_seconds=60, heartbeat_seconds=5, retries=2, retry_delay_seconds=0.1)
 WORKER_TIMERS: PartialTimersDict = {"schedule": 1, "sweep": 5, "abort": 1, "worker_info": 5}
 WORKER_CONCURRENCY = 2
-
-
-class ShiftableClock:
-    """The wall clock plus an offset the test moves forward: time passes, and can jump."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, delta: timedelta) -> None:
-        self.offset += delta
 
 
 class BackgroundWorker:

@@ -15,7 +15,8 @@ import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.harness import BackgroundWorker, ShiftableClock
+from tests.api.harness import BackgroundWorker
+from tests.clock import ShiftableClock
 from tests.media import make_mp4
 from vidplat.bootstrap import Container
 

@@ -14,6 +14,7 @@ import jwt
 import pytest
 import pytest_asyncio
 
+from tests.clock import ShiftableClock
 from tests.hardening.actors import (
     PASSWORD,
     PROBLEM_JSON,
@@ -26,7 +27,7 @@ from tests.hardening.actors import (
     sign_up,
 )
 from tests.hardening.report import record
-from tests.hardening.wiring import JWT_SECRET, Api, Backend, ShiftableClock, saq_worker, serving
+from tests.hardening.wiring import JWT_SECRET, Api, Backend, saq_worker, serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
@@ -44,19 +43,6 @@ Message = dict[str, Any]
 class Wiring(StrEnum):
     EMBEDDED = "embedded"  # SQLite, in-process lock and jobs
     PRODUCTION = "production"  # PostgreSQL, Redis lock and SAQ
-
-
-class ShiftableClock:
-    """The wall clock plus an offset a test moves: tokens and grants can be made to expire without sleeping."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, delta: timedelta) -> None:
-        self.offset += delta
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
-
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from vidplat.adapters.redis import RedisAttemptLimiter
-
-
-@pytest.fixture
-async def client(redis_service: tuple[str, str]) -> AsyncIterator[Redis]:
-    url, _ = redis_service
-    client = Redis.from_url(url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-def prefix(redis_service: tuple[str, str]) -> str:
-    """A fresh prefix per test (under the session's one, which the fixture cleans up)."""
-    return f"{redis_service[1]}:{secrets.token_hex(4)}"
 
 
 @pytest.fixture
