@@ -47,7 +47,8 @@ def _container(kind: str) -> Iterator[str]:
             yield f"redis://{rd.get_container_host_ip()}:{rd.get_exposed_port(6379)}/0"
 
 
-async def _admin(url: str, statement: str) -> None:
+async def admin_execute(url: str, statement: str) -> None:
+    """Run one statement (CREATE/DROP DATABASE) on the server behind a SQLAlchemy URL."""
     import asyncpg
 
     parsed = make_url(url).set(drivername="postgresql")
@@ -65,14 +66,14 @@ def throwaway_database() -> Iterator[str]:
     with _container("database") if not base else _nullcontext(base) as server_url:
         name = f"vidplat_test_{secrets.token_hex(6)}"
         try:
-            asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+            asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
         except OSError as exc:
             unavailable("database", f"cannot connect to {make_url(server_url).host}: {exc}")
         url = make_url(server_url).set(drivername="postgresql+asyncpg", database=name)
         try:
             yield url.render_as_string(hide_password=False)
         finally:
-            asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextmanager

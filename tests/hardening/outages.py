@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from saq.queue.redis import RedisQueue
 from sqlalchemy.engine import make_url
@@ -21,27 +20,20 @@ from sqlalchemy.engine import make_url
 from tests.hardening.actors import Account, expect
 from tests.hardening.servers import PostgresServer, RedisServer
 from tests.hardening.wiring import Backend, Wiring, migrate
+from tests.services import admin_execute
 
 
 @contextlib.asynccontextmanager
 async def database(cluster: PostgresServer) -> AsyncIterator[str]:
     """A fresh, empty database on the cluster, dropped afterwards."""
     name = f"faults_{secrets.token_hex(4)}"
-    await _admin(cluster.url, f'CREATE DATABASE "{name}"')
+    await admin_execute(cluster.url, f'CREATE DATABASE "{name}"')
     url = make_url(cluster.url).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
     finally:
         with contextlib.suppress(Exception):  # the cluster may be down if the test failed mid-restart
-            await _admin(cluster.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def _admin(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+            await admin_execute(cluster.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.asynccontextmanager

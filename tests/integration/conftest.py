@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from tests.services import admin_execute
 from vidplat.adapters.saq.queue import RetryPolicy
 from vidplat.adapters.sql.migrate import run_migrations
 from vidplat.bootstrap import Container, bootstrap
@@ -53,36 +53,27 @@ class SettableClock:
         return cls(datetime.now(UTC) + offset)
 
 
-async def _admin(server_url: str, statement: str) -> None:
-    dsn = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="session")
 def migrated_template(postgres_url: str) -> Iterator[str]:
     """The name of a database migrated to head once, that every test's database is cloned from."""
     name = f"vidplat_tpl_{secrets.token_hex(6)}"
-    asyncio.run(_admin(postgres_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(postgres_url, f'CREATE DATABASE "{name}"'))
     try:
         run_migrations(make_url(postgres_url).set(database=name).render_as_string(hide_password=False))
         yield name
     finally:
-        asyncio.run(_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
 async def app_database(postgres_url: str, migrated_template: str) -> AsyncIterator[str]:
     """A migrated PostgreSQL database of this test alone; yields its SQLAlchemy async URL."""
     name = f"vidplat_it_{secrets.token_hex(6)}"
-    await _admin(postgres_url, f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
+    await admin_execute(postgres_url, f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
     try:
         yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass

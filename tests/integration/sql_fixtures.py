@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tests.services import admin_execute
 from vidplat.adapters.sql import SqlUnitOfWork, make_engine, make_session_factory, run_migrations
 from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User, slugify
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
@@ -43,20 +43,11 @@ _TENANT_TABLES = "view_credits, videos, subscriptions, refresh_tokens, sessions,
 def sibling_postgres_database(server_url: str) -> Iterator[str]:
     """A fresh database on the server of server_url, dropped afterwards; yields its async URL."""
     name = f"vidplat_sql_{secrets.token_hex(6)}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(server_url, f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(server_url: str, statement: str) -> None:
-    dsn = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+        asyncio.run(admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def sqlite_url(path: Path) -> str:
