@@ -106,13 +106,3 @@ async def test_points_statement_of_a_deleted_user_is_not_found(world: World, mem
 
     with pytest.raises(UserNotFound):
         await ListMyPoints(world.uow)(member.principal, PageRequest())
-
-
-async def test_a_repeat_view_does_not_even_take_the_lock(
-    world: World, acme: Tenant, member: Account, video: Video
-) -> None:
-    await world.credit()(acme.org.id, member.user.id, video.id)
-
-    await world.credit()(acme.org.id, member.user.id, video.id)
-
-    assert len(world.lock.attempts) == 1

@@ -31,10 +31,11 @@ class CreditView:
     points: int
 
     async def __call__(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
-        """True when this call credited the view."""
-        async with self.uow(read_only=True) as uow:
-            if await uow.credits.exists(user_id, video_id):
-                return False
+        """True when this call credited the view.
+
+        Callers check the ledger first (OpenStream does, in the read it needs anyway), so
+        this goes straight to the lock and the idempotent insert.
+        """
         try:
             async with self.lock.hold(f"credit:{user_id}:{video_id}"):
                 return await self._credit(organization_id, user_id, video_id)
