@@ -51,19 +51,6 @@ async def test_a_subscription_ends_once(db: Database) -> None:
     assert history.items[0].ended_at == NOW
 
 
-async def test_extending_moves_the_end(db: Database) -> None:
-    org = make_org()
-    subscription = make_subscription(org, PAID)
-    await db.seed(org, subscription)
-    async with db.uow() as uow:
-        await uow.subscriptions.extend(subscription.id, NOW + timedelta(days=30))
-        await uow.commit()
-    async with db.uow() as uow:
-        current = await uow.subscriptions.current(org.id)
-    assert current is not None
-    assert current.ends_at == NOW + timedelta(days=30)
-
-
 async def test_history_is_newest_first_with_a_total_and_per_organization(db: Database) -> None:
     org, other = make_org(), make_org()
     ended = [make_subscription(org, started_at=NOW - timedelta(days=d), ended_at=NOW) for d in (3, 2, 1)]

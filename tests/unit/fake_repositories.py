@@ -282,14 +282,6 @@ class FakeSubscriptionRepository(_Repository[Subscription]):
         subscription.ended_at = at
         return await self.table.write(subscription)
 
-    async def extend(self, subscription_id: UUID, ends_at: datetime) -> None:
-        await self._call()
-        await self.uow.claim((self.name, subscription_id))
-        subscription = self.table.find(subscription_id)
-        if subscription is not None:
-            subscription.ends_at = ends_at
-            await self.table.write(subscription)
-
     async def history(self, organization_id: UUID, page: PageRequest) -> Page[Subscription]:
         await self._call()
         mine = [s for s in self.table.rows() if s.organization_id == organization_id]

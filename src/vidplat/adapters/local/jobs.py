@@ -36,11 +36,6 @@ class InProcessJobQueue:
                 log.exception("processing video %s failed (attempt %d of %d)", video_id, attempt, self._retries)
                 await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
 
-    async def drain(self) -> None:
-        """Wait for every job enqueued so far (tests, graceful shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()

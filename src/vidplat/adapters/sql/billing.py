@@ -81,11 +81,6 @@ class SqlSubscriptionRepository:
         )
         return ended is not None
 
-    async def extend(self, subscription_id: UUID, ends_at: datetime) -> None:
-        await self._session.execute(
-            update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(ends_at=ends_at)
-        )
-
     async def history(self, organization_id: UUID, page: PageRequest) -> Page[Subscription]:
         return await self._rows.page(
             page,
