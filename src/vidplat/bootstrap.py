@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,11 +13,13 @@ from saq import Queue
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from vidplat.adapters.clock import SystemClock
+from vidplat.adapters.local.cache import LocalInvalidations, MemoryReadCache
 from vidplat.adapters.local.jobs import InProcessJobQueue, InProcessScheduler, Periodic
 from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.adapters.local.lock import InProcessLock
 from vidplat.adapters.media.probe import PyAvProbe
 from vidplat.adapters.redis.health import redis_ready
+from vidplat.adapters.redis.invalidations import RedisInvalidations
 from vidplat.adapters.redis.limiter import RedisAttemptLimiter
 from vidplat.adapters.redis.lock import RedisLock
 from vidplat.adapters.saq.queue import RetryPolicy, SaqJobQueue
@@ -31,6 +35,8 @@ from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
 from vidplat.settings import Settings
 
 Check = Callable[[], Awaitable[bool]]
+# Cached reads kept per process; at a few hundred bytes each, this bounds the cache to tens of MB.
+CACHE_MAX_ENTRIES = 50_000
 
 
 @dataclass(slots=True)
@@ -42,10 +48,13 @@ class Container:
     checks: dict[str, Check]
     engine: AsyncEngine
     storage: LocalStorage
+    cache: MemoryReadCache
     redis: Redis | None = None
     saq_queue: Queue | None = None
     jobs: InProcessJobQueue | None = None
     scheduler: InProcessScheduler | None = None
+    invalidations: RedisInvalidations | None = None  # keeps the read cache in step with other processes
+    _listening: asyncio.Task[None] | None = None
 
     async def start(self, *, run_schedules: bool = True) -> None:
         # Writes still unfinished after hours were cut short by a crash: nothing will finish them.
@@ -54,8 +63,14 @@ class Container:
             await self.saq_queue.connect()
         if self.scheduler is not None and run_schedules:
             self.scheduler.start()
+        if self.invalidations is not None:
+            self._listening = asyncio.create_task(self.invalidations.listen(), name="cache invalidations")
 
     async def close(self) -> None:
+        if self._listening is not None:
+            self._listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listening
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.jobs is not None:
@@ -94,13 +109,19 @@ def bootstrap(
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
-    uow = unit_of_work_factory(sessions)
-
+    cache = MemoryReadCache(
+        clock,
+        ttl=timedelta(seconds=settings.cache_ttl_seconds),
+        max_entries=CACHE_MAX_ENTRIES,
+        # With Redis, other processes write too: off until their invalidations are heard.
+        active=settings.embedded,
+    )
     storage = LocalStorage(settings.media_dir)
     auth = settings.auth
     hasher = hasher or Argon2Hasher(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
     checks: dict[str, Check] = {"database": lambda: database_ready(engine)}
     redis: Redis | None = None
+    invalidations: RedisInvalidations | None = None
     saq_queue: Queue | None = None
     in_process: InProcessJobQueue | None = None
     lock: Lock
@@ -108,12 +129,15 @@ def bootstrap(
     jobs: JobQueue
     if settings.redis_url is not None:
         redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:cache", cache)
+        publish = invalidations.publish
         lock = RedisLock(redis, settings.redis_prefix)
         limiter = RedisAttemptLimiter(redis, settings.redis_prefix, auth.login_max_failures, auth.login_window_seconds)
         saq_queue = Queue.from_url(settings.redis_url, name=saq_queue_name(settings))
         jobs = SaqJobQueue(saq_queue, job_policy)
         checks["lock"] = checks["job_queue"] = lambda: redis_ready(redis)
     else:
+        publish = LocalInvalidations(cache).publish
         lock = InProcessLock()
         limiter = MemoryAttemptLimiter(clock, auth.login_max_failures, auth.login_window_seconds)
         # Late-bound: the job runner and the use cases it runs are built from each other.
@@ -121,7 +145,7 @@ def bootstrap(
         checks["lock"] = checks["job_queue"] = _in_process
     use_cases = build_use_cases(
         Ports(
-            uow=uow,
+            uow=unit_of_work_factory(sessions, publish),
             clock=clock,
             hasher=hasher,
             codec=JwtTokenCodec(auth.jwt_secret),
@@ -131,6 +155,7 @@ def bootstrap(
             jobs=jobs,
             storage=storage,
             probe=PyAvProbe(),
+            cache=cache,
         ),
         Policy(
             auth=AuthPolicy(
@@ -156,8 +181,10 @@ def bootstrap(
         checks=checks,
         engine=engine,
         storage=storage,
+        cache=cache,
         redis=redis,
         saq_queue=saq_queue,
         jobs=in_process,
         scheduler=scheduler,
+        invalidations=invalidations,
     )

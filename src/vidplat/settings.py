@@ -38,6 +38,7 @@ class Settings:
     auth: AuthSettings
     redis_prefix: str = "vidplat"
     db_pool_size: int = 10
+    cache_ttl_seconds: int = 10
     view_points: int = 10
     max_upload_bytes: int = 2 * 1024**3
     ops_user: str | None = None
@@ -69,6 +70,7 @@ class Settings:
             redis_url=redis_url,
             redis_prefix=reader.text("REDIS_PREFIX", "vidplat"),
             db_pool_size=reader.number("DB_POOL_SIZE", 10),
+            cache_ttl_seconds=reader.number("CACHE_TTL_SECONDS", 10),
             view_points=reader.number("VIEW_POINTS", 10),
             max_upload_bytes=reader.number("MAX_UPLOAD_BYTES", 2 * 1024**3),
             ops_user=reader.optional("OPS_USER"),

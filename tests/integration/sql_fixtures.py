@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -78,17 +78,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return sqlite_url(path)
 
 
+async def ignore_changes(topics: Collection[str]) -> None:
+    """A unit of work's publisher for tests that do not look at what it announces."""
+
+
 @dataclass
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    announced: list[frozenset[str]] = field(default_factory=list)  # each commit's changed topics
+
+    async def publish(self, topics: Collection[str]) -> None:
+        self.announced.append(frozenset(topics))
 
     @property
     def backend(self) -> str:
         return self.engine.dialect.name
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessions)
+        return SqlUnitOfWork(self.sessions, self.publish)
 
     async def seed(self, *entities: Entity) -> None:
         """Store the entities in one committed unit of work."""

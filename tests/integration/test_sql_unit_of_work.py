@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from tests.integration.sql_fixtures import Database, make_org, make_user, sqlite_url
+from tests.integration.sql_fixtures import Database, ignore_changes, make_org, make_user, sqlite_url
 from vidplat.adapters.sql import SqlUnitOfWork, database_ready, make_engine, make_session_factory
 from vidplat.domain.errors import OrganizationNameTaken, Unavailable
 
@@ -95,7 +95,7 @@ async def test_an_unreachable_postgres_is_unavailable() -> None:
     try:
         assert not await database_ready(engine)
         with pytest.raises(Unavailable):
-            async with SqlUnitOfWork(make_session_factory(engine)):
+            async with SqlUnitOfWork(make_session_factory(engine), ignore_changes):
                 pass
     finally:
         await engine.dispose()
@@ -107,7 +107,7 @@ async def test_an_unopenable_sqlite_file_is_unavailable(tmp_path: Path) -> None:
     try:
         assert not await database_ready(engine)
         with pytest.raises(Unavailable):
-            async with SqlUnitOfWork(make_session_factory(engine)):
+            async with SqlUnitOfWork(make_session_factory(engine), ignore_changes):
                 pass
     finally:
         await engine.dispose()
@@ -126,9 +126,9 @@ async def test_an_exhausted_postgres_pool_is_unavailable(postgres_database: str)
     engine = make_engine(postgres_database, pool_size=1, max_overflow=0, pool_timeout=0.1)
     sessions = make_session_factory(engine)
     try:
-        async with SqlUnitOfWork(sessions):
+        async with SqlUnitOfWork(sessions, ignore_changes):
             with pytest.raises(Unavailable):
-                async with SqlUnitOfWork(sessions):
+                async with SqlUnitOfWork(sessions, ignore_changes):
                     pass
     finally:
         await engine.dispose()
@@ -137,7 +137,7 @@ async def test_an_exhausted_postgres_pool_is_unavailable(postgres_database: str)
 async def test_a_read_only_unit_of_work_reads_committed_rows_and_refuses_to_commit(db: Database) -> None:
     org = make_org()
     await db.seed(org)
-    async with SqlUnitOfWork(db.sessions, read_only=True) as uow:
+    async with SqlUnitOfWork(db.sessions, db.publish, read_only=True) as uow:
         assert await uow.organizations.get(org.id) == org
         with pytest.raises(RuntimeError, match="read-only"):
             await uow.commit()
@@ -146,12 +146,12 @@ async def test_a_read_only_unit_of_work_reads_committed_rows_and_refuses_to_comm
 async def test_writes_still_take_a_transaction_after_read_only_work_on_the_same_connections(db: Database) -> None:
     org = make_org()
     for _ in range(3):  # the pool hands the same connection back and forth
-        async with SqlUnitOfWork(db.sessions, read_only=True) as uow:
+        async with SqlUnitOfWork(db.sessions, db.publish, read_only=True) as uow:
             await uow.organizations.get(org.id)
     async with db.uow() as uow:
         await uow.organizations.add(org)
         # not committed: must roll back, which only a real transaction can do
-    async with SqlUnitOfWork(db.sessions, read_only=True) as uow:
+    async with SqlUnitOfWork(db.sessions, db.publish, read_only=True) as uow:
         assert await uow.organizations.get(org.id) is None
 
 
@@ -160,5 +160,5 @@ async def test_a_read_only_unit_of_work_does_not_wait_for_an_open_writer(db: Dat
     await db.seed(org)
     async with db.uow() as writer:
         await writer.organizations.add(make_org("Writer Co"))
-        async with asyncio.timeout(5), SqlUnitOfWork(db.sessions, read_only=True) as reader:
+        async with asyncio.timeout(5), SqlUnitOfWork(db.sessions, db.publish, read_only=True) as reader:
             assert await reader.organizations.get(org.id) == org

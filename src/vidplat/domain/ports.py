@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
 from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshToken, Role, Session, User
@@ -15,6 +15,8 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
+
+T = TypeVar("T")
 
 # --- time, secrets, tokens ----------------------------------------------------------------
 
@@ -74,6 +76,17 @@ class Lock(Protocol):
 
 class LockUnavailable(Exception):
     """The lock was not acquired (timed out, or the backend failed)."""
+
+
+class ReadCache(Protocol):
+    """Values read from the database, kept until a topic they depend on changes (see domain/topics.py).
+
+    Committed writes announce their topics (the unit of work does), so a cached value is never
+    served after the change that outdated it has reached this process. Values are shared between
+    callers: treat them as read-only.
+    """
+
+    async def get_or_load(self, key: Hashable, topics: Collection[str], load: Callable[[], Awaitable[T]]) -> T: ...
 
 
 class JobQueue(Protocol):

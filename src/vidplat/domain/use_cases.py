@@ -23,6 +23,7 @@ from vidplat.domain.ports import (
     Lock,
     MediaProbe,
     PasswordHasher,
+    ReadCache,
     Storage,
     TokenCodec,
     UnitOfWorkFactory,
@@ -54,6 +55,7 @@ class Ports:
     jobs: JobQueue
     storage: Storage
     probe: MediaProbe
+    cache: ReadCache
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,7 +112,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         login=Login(p.uow, p.hasher, p.limiter, issuer, p.clock),
         refresh=Refresh(p.uow, issuer, p.clock),
         logout=Logout(p.uow, p.clock),
-        authenticate=Authenticate(p.uow, p.codec, p.clock),
+        authenticate=Authenticate(p.uow, p.codec, p.clock, p.cache),
         get_user=GetUser(p.uow),
         list_users=ListUsers(p.uow),
         create_user=CreateUser(p.uow, p.hasher, p.clock),
@@ -128,14 +130,14 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         replace_video_file=ReplaceVideoFile(p.uow, uploads, p.clock),
         process_upload=process,
         fail_stuck_uploads=FailStuckUploads(p.uow, process, p.clock),
-        get_video=GetVideo(p.uow),
-        list_videos=ListVideos(p.uow),
+        get_video=GetVideo(p.uow, p.cache),
+        list_videos=ListVideos(p.uow, p.cache),
         list_deleted_videos=ListDeletedVideos(p.uow),
         edit_video=EditVideo(p.uow, p.clock),
         delete_video=DeleteVideo(p.uow, p.clock),
         restore_video=RestoreVideo(p.uow, p.clock),
         issue_playback=IssuePlayback(p.uow, p.signer, p.clock, policy.playback_ttl),
         redeem_playback=RedeemPlayback(p.uow, p.signer, p.clock),
-        open_stream=OpenStream(p.uow, p.storage, credit),
+        open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
     )

@@ -34,6 +34,9 @@ def main() -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP API (embedded mode: also migrates SQLite and runs jobs in-process)."""
     settings = _settings()
+    if settings.embedded and workers > 1:
+        # Locks, throttling, jobs and cache invalidation live in the one process.
+        raise click.UsageError("--workers above 1 needs the production wiring (VIDPLAT_REDIS_URL)")
     if settings.uses_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         run_migrations(settings.database_url)

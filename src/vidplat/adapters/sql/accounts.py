@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Rows, contains
 from vidplat.adapters.sql.rows import OrganizationRow, UserRow
+from vidplat.domain import topics
 from vidplat.domain.accounts.model import Organization, Role, User
 from vidplat.domain.pagination import Page, PageRequest
 
@@ -63,9 +64,10 @@ class SqlOrganizationRepository:
 
 
 class SqlUserRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, changed: set[str]) -> None:
         self._session = session
         self._rows = Rows(UserRow, session)
+        self._changed = changed
 
     async def add(self, user: User) -> None:
         await self._rows.add(
@@ -82,6 +84,7 @@ class SqlUserRepository:
         )
 
     async def update(self, user: User) -> None:
+        self._changed.add(topics.user(user.id))
         # Points are left out: they only move through add_points, so a stale copy cannot undo a credit.
         await self._session.execute(
             update(UserRow)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Rows
 from vidplat.adapters.sql.rows import ViewCreditRow
+from vidplat.domain import topics
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
 
@@ -25,9 +26,10 @@ def _credit(row: ViewCreditRow) -> ViewCredit:
 
 
 class SqlViewCreditRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, changed: set[str]) -> None:
         self._session = session
         self._rows = Rows(ViewCreditRow, session)
+        self._changed = changed
 
     async def exists(self, user_id: UUID, video_id: UUID) -> bool:
         return await self._rows.exists(ViewCreditRow.user_id == user_id, ViewCreditRow.video_id == video_id)
@@ -48,7 +50,10 @@ class SqlViewCreditRepository:
             .on_conflict_do_nothing(index_elements=[ViewCreditRow.user_id, ViewCreditRow.video_id])
             .returning(ViewCreditRow.id)
         )
-        return await self._session.scalar(statement) is not None
+        if await self._session.scalar(statement) is None:
+            return False
+        self._changed.add(topics.credits(credit.user_id))
+        return True
 
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]:
         return await self._rows.page(

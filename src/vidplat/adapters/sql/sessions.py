@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vidplat.adapters.sql.accounts import user_from_row
 from vidplat.adapters.sql.queries import Rows
 from vidplat.adapters.sql.rows import RefreshTokenRow, SessionRow, UserRow
+from vidplat.domain import topics
 from vidplat.domain.accounts.model import RefreshToken, Session, User
 
 
@@ -32,9 +33,10 @@ def _token(row: RefreshTokenRow) -> RefreshToken:
 
 
 class SqlSessionRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, changed: set[str]) -> None:
         self._session = session
         self._rows = Rows(SessionRow, session)
+        self._changed = changed
 
     async def add(self, session: Session) -> None:
         await self._rows.add(
@@ -53,12 +55,14 @@ class SqlSessionRepository:
         return _session(row) if row else None
 
     async def revoke(self, session_id: UUID, at: datetime) -> None:
+        self._changed.add(topics.session(session_id))
         # The first revocation time is the one that counts.
         await self._session.execute(
             update(SessionRow).where(SessionRow.id == session_id, SessionRow.revoked_at.is_(None)).values(revoked_at=at)
         )
 
     async def revoke_all_for_user(self, user_id: UUID, at: datetime, *, keep: UUID | None = None) -> None:
+        self._changed.add(topics.user(user_id))
         statement = update(SessionRow).where(SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None))
         if keep is not None:
             statement = statement.where(SessionRow.id != keep)

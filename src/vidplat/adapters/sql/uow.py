@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection
 from types import TracebackType
 from typing import Self
 
@@ -27,6 +28,8 @@ from vidplat.domain.ports import (
 )
 
 READ_ONLY = {"isolation_level": "AUTOCOMMIT"}
+# Tells every process's read cache which topics a commit changed.
+Publish = Callable[[Collection[str]], Awaitable[None]]
 
 
 class SqlUnitOfWork:
@@ -41,10 +44,14 @@ class SqlUnitOfWork:
     videos: VideoRepository
     credits: ViewCreditRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], publish: Publish, *, read_only: bool = False
+    ) -> None:
         self._session_factory = session_factory
+        self._publish = publish
         self._read_only = read_only
         self._session: AsyncSession | None = None
+        self._changed: set[str] = set()  # topics (domain/topics.py) this transaction's writes touch
 
     async def __aenter__(self) -> Self:
         session = self._session_factory()
@@ -60,13 +67,13 @@ class SqlUnitOfWork:
             raise
         self._session = session
         self.organizations = SqlOrganizationRepository(session)
-        self.users = SqlUserRepository(session)
-        self.sessions = SqlSessionRepository(session)
+        self.users = SqlUserRepository(session, self._changed)
+        self.sessions = SqlSessionRepository(session, self._changed)
         self.refresh_tokens = SqlRefreshTokenRepository(session)
         self.plans = SqlPlanRepository(session)
         self.subscriptions = SqlSubscriptionRepository(session)
-        self.videos = SqlVideoRepository(session)
-        self.credits = SqlViewCreditRepository(session)
+        self.videos = SqlVideoRepository(session, self._changed)
+        self.credits = SqlViewCreditRepository(session, self._changed)
         return self
 
     async def __aexit__(
@@ -82,12 +89,15 @@ class SqlUnitOfWork:
         if self._read_only:
             raise RuntimeError("commit() in a read-only unit of work")
         await self._session.commit()
+        if self._changed:
+            changed, self._changed = frozenset(self._changed), set()
+            await self._publish(changed)
 
 
-def unit_of_work_factory(session_factory: async_sessionmaker[AsyncSession]) -> UnitOfWorkFactory:
-    """What the use cases receive: a fresh unit of work per call."""
+def unit_of_work_factory(session_factory: async_sessionmaker[AsyncSession], publish: Publish) -> UnitOfWorkFactory:
+    """What the use cases receive: a fresh unit of work per call, announcing its changes on commit."""
 
     def make(*, read_only: bool = False) -> UnitOfWork:
-        return SqlUnitOfWork(session_factory, read_only=read_only)
+        return SqlUnitOfWork(session_factory, publish, read_only=read_only)
 
     return make

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Rows, contains
 from vidplat.adapters.sql.rows import VideoRow
+from vidplat.domain import topics
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.videos.model import Video, VideoStatus
 
@@ -34,14 +35,17 @@ def _video(row: VideoRow) -> Video:
 
 
 class SqlVideoRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, changed: set[str]) -> None:
         self._session = session
         self._rows = Rows(VideoRow, session)
+        self._changed = changed
 
     async def add(self, video: Video) -> None:
+        self._changed.add(topics.videos(video.organization_id))
         await self._rows.add(VideoRow(**_values(video)))
 
     async def update(self, video: Video) -> None:
+        self._changed.add(topics.videos(video.organization_id))
         changes = {name: value for name, value in _values(video).items() if name not in _FIXED}
         await self._session.execute(
             update(VideoRow)

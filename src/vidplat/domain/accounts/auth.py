@@ -7,12 +7,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from vidplat.domain import topics
 from vidplat.domain.accounts.model import AccessClaims, Principal, RefreshToken, Session, Tokens, User, normalize_email
 from vidplat.domain.accounts.policy import AuthPolicy
 from vidplat.domain.accounts.secrets import hash_token, new_token
 from vidplat.domain.errors import InvalidCredentials, InvalidInput, InvalidToken, RefreshTokenReused, TooManyAttempts
 from vidplat.domain.ids import new_id
-from vidplat.domain.ports import AttemptLimiter, Clock, PasswordHasher, TokenCodec, UnitOfWork, UnitOfWorkFactory
+from vidplat.domain.ports import (
+    AttemptLimiter,
+    Clock,
+    PasswordHasher,
+    ReadCache,
+    TokenCodec,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from vidplat.domain.topics import NO_CACHE
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,24 +32,24 @@ class TokenIssuer:
     codec: TokenCodec
     policy: AuthPolicy
 
-    async def issue(self, uow: UnitOfWork, user: User, session_id: UUID, now: datetime) -> Tokens:
+    async def issue(self, uow: UnitOfWork, user: User, session: Session, now: datetime) -> Tokens:
         refresh = new_token()
         await uow.refresh_tokens.add(
-            RefreshToken(id=new_id(), session_id=session_id, token_hash=hash_token(refresh), created_at=now)
+            RefreshToken(id=new_id(), session_id=session.id, token_hash=hash_token(refresh), created_at=now)
         )
+        # Never past the session's end: an access token alone then proves the session is unexpired.
+        expires_at = min(now + self.policy.access_ttl, session.expires_at)
         access = self.codec.encode_access(
             AccessClaims(
                 user_id=user.id,
                 organization_id=user.organization_id,
-                session_id=session_id,
+                session_id=session.id,
                 role=user.role,
                 issued_at=now,
-                expires_at=now + self.policy.access_ttl,
+                expires_at=expires_at,
             )
         )
-        return Tokens(
-            access_token=access, refresh_token=refresh, expires_in=int(self.policy.access_ttl.total_seconds())
-        )
+        return Tokens(access_token=access, refresh_token=refresh, expires_in=int((expires_at - now).total_seconds()))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,7 +89,7 @@ class Login:
                 expires_at=now + self.issuer.policy.refresh_ttl,
             )
             await uow.sessions.add(session)
-            tokens = await self.issuer.issue(uow, user, session.id, now)
+            tokens = await self.issuer.issue(uow, user, session, now)
             await uow.commit()
         await self.limiter.reset(key)
         return tokens
@@ -131,9 +141,10 @@ class Refresh:
                 await uow.commit()
                 raise RefreshTokenReused
             user = await uow.sessions.get_principal_user(token.session_id, now)
-            if user is None:
+            session = await uow.sessions.get(token.session_id)
+            if user is None or session is None:
                 raise InvalidToken
-            tokens = await self.issuer.issue(uow, user, token.session_id, now)
+            tokens = await self.issuer.issue(uow, user, session, now)
             await uow.commit()
         return tokens
 
@@ -153,20 +164,32 @@ class Logout:
 
 @dataclass(frozen=True, slots=True)
 class Authenticate:
-    """Turns an access token into a Principal, checking the session and user are still alive."""
+    """Turns an access token into a Principal, checking the session and user are still alive.
+
+    The check is cached until the user or the session changes: a logout, a role change or a
+    deletion announces its topic on commit. The token's expiry, never past the session's,
+    is checked on every call.
+    """
 
     uow: UnitOfWorkFactory
     codec: TokenCodec
     clock: Clock
+    cache: ReadCache = NO_CACHE
 
     async def __call__(self, access_token: str) -> Principal:
-        now = self.clock.now()
-        claims = self.codec.decode_access(access_token, now)
-        async with self.uow(read_only=True) as uow:
-            user = await uow.sessions.get_principal_user(claims.session_id, now)
+        claims = self.codec.decode_access(access_token, self.clock.now())
+        user = await self.cache.get_or_load(
+            ("principal", claims.session_id),
+            (topics.user(claims.user_id), topics.session(claims.session_id)),
+            lambda: self._load(claims.session_id),
+        )
         if user is None or user.id != claims.user_id:
             raise InvalidToken
         # The role comes from the database so a demotion takes effect at once.
         return Principal(
             user_id=user.id, organization_id=user.organization_id, session_id=claims.session_id, role=user.role
         )
+
+    async def _load(self, session_id: UUID) -> User | None:
+        async with self.uow(read_only=True) as uow:
+            return await uow.sessions.get_principal_user(session_id, self.clock.now())

@@ -5,29 +5,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from vidplat.domain import topics
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.billing.queries import effective_plan
 from vidplat.domain.errors import PlanRequired, VideoNotFound
 from vidplat.domain.pagination import Page, PageRequest
-from vidplat.domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from vidplat.domain.ports import Clock, ReadCache, UnitOfWork, UnitOfWorkFactory
+from vidplat.domain.topics import NO_CACHE
 from vidplat.domain.videos.model import Video, VideoStatus, clean_description, clean_title
 
 
 async def visible_video(uow: UnitOfWork, principal: Principal, video_id: UUID) -> Video:
     """A live video of the caller's organization; members only see ready ones."""
-    video = await uow.videos.get(principal.organization_id, video_id)
+    return visible(principal, await uow.videos.get(principal.organization_id, video_id))
+
+
+def visible(principal: Principal, video: Video | None) -> Video:
     if video is None or (not principal.is_admin and video.status is not VideoStatus.READY):
         raise VideoNotFound
     return video
 
 
+async def cached_video(uow: UnitOfWorkFactory, cache: ReadCache, principal: Principal, video_id: UUID) -> Video:
+    """visible_video, through the cache: the row is kept until a video of the organization changes."""
+    org = principal.organization_id
+
+    async def load() -> Video | None:
+        async with uow(read_only=True) as unit:
+            return await unit.videos.get(org, video_id)
+
+    return visible(principal, await cache.get_or_load(("video", org, video_id), (topics.videos(org),), load))
+
+
 @dataclass(frozen=True, slots=True)
 class GetVideo:
     uow: UnitOfWorkFactory
+    cache: ReadCache = NO_CACHE
 
     async def __call__(self, principal: Principal, video_id: UUID) -> Video:
-        async with self.uow(read_only=True) as uow:
-            return await visible_video(uow, principal, video_id)
+        return await cached_video(self.uow, self.cache, principal, video_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,16 +55,23 @@ class VideoQuery:
 
 @dataclass(frozen=True, slots=True)
 class ListVideos:
+    """A page of the catalog, cached until a video of the organization changes."""
+
     uow: UnitOfWorkFactory
+    cache: ReadCache = NO_CACHE
 
     async def __call__(self, principal: Principal, query: VideoQuery) -> Page[Video]:
-        statuses: list[VideoStatus] | None = None if query.status is None else [query.status]
-        if not principal.is_admin:
-            statuses = [VideoStatus.READY]
-        async with self.uow(read_only=True) as uow:
-            return await uow.videos.list(
-                principal.organization_id, query.page, statuses=statuses, title_query=query.title
-            )
+        status = query.status if principal.is_admin else VideoStatus.READY
+        org = principal.organization_id
+
+        async def load() -> Page[Video]:
+            async with self.uow(read_only=True) as uow:
+                return await uow.videos.list(
+                    org, query.page, statuses=None if status is None else [status], title_query=query.title
+                )
+
+        key = ("videos", org, status, query.title, query.page.limit, query.page.offset)
+        return await self.cache.get_or_load(key, (topics.videos(org),), load)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from vidplat.domain import topics
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
-from vidplat.domain.ports import Clock, Storage, UnitOfWork, UnitOfWorkFactory, UrlSigner
+from vidplat.domain.ports import Clock, ReadCache, Storage, UnitOfWorkFactory, UrlSigner
 from vidplat.domain.rewards.use_cases import CreditView
-from vidplat.domain.videos.catalog import visible_video
+from vidplat.domain.topics import NO_CACHE
+from vidplat.domain.videos.catalog import cached_video, visible_video
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +75,14 @@ class OpenStream:
     uow: UnitOfWorkFactory
     storage: Storage
     credit: CreditView
+    cache: ReadCache = NO_CACHE
 
     async def __call__(self, principal: Principal, video_id: UUID) -> Playable:
-        async with self.uow(read_only=True) as uow:
-            video = await visible_video(uow, principal, video_id)
-            # Players send many range requests per view: most find the view already credited.
-            credited = await _already_credited(uow, principal, video.id)
+        video = await cached_video(self.uow, self.cache, principal, video_id)
         if not video.is_playable or video.storage_key is None or video.size_bytes is None:
             raise VideoNotReady
-        if not credited:
+        # Players send many range requests per view: almost all find the view already credited.
+        if not await self._already_credited(principal, video.id):
             try:
                 await self.credit(principal.organization_id, principal.user_id, video.id)
             except Exception:
@@ -95,14 +96,19 @@ class OpenStream:
             read=lambda start, length: self.storage.read(key, start, length),
         )
 
+    async def _already_credited(self, principal: Principal, video_id: UUID) -> bool:
+        """Whether the ledger has the view; a failing ledger must not stop playback, so it says no."""
+        user_id = principal.user_id
 
-async def _already_credited(uow: UnitOfWork, principal: Principal, video_id: UUID) -> bool:
-    """Whether the ledger has the view; a failing ledger must not stop playback, so it says no."""
-    try:
-        return await uow.credits.exists(principal.user_id, video_id)
-    except Exception:
-        log.exception("checking the view credit of video %s failed", video_id)
-        return False
+        async def load() -> bool:
+            async with self.uow(read_only=True) as uow:
+                return await uow.credits.exists(user_id, video_id)
+
+        try:
+            return await self.cache.get_or_load(("credited", user_id, video_id), (topics.credits(user_id),), load)
+        except Exception:
+            log.exception("checking the view credit of video %s failed", video_id)
+            return False
 
 
 @dataclass(frozen=True, slots=True)

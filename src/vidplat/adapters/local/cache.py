@@ -1,0 +1,108 @@
+"""The process's read cache, and the in-process way to announce what a commit changed."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection, Hashable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar, cast
+
+from vidplat.domain.ports import Clock
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    value: object
+    topics: Collection[str]
+    expires_at: datetime
+
+
+class MemoryReadCache:
+    """An LRU of loaded values, each dropped when one of its topics is invalidated or its TTL ends.
+
+    It is only as fresh as the invalidations it hears, so whoever delivers them turns it off
+    (`suspend`) while some may be missed and back on (`resume`) once they arrive again; while
+    off, every read loads. The TTL bounds the damage of an invalidation lost some other way.
+    """
+
+    def __init__(self, clock: Clock, *, ttl: timedelta, max_entries: int, active: bool = True) -> None:
+        self._clock = clock
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._active = active
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._keys_by_topic: dict[str, set[Hashable]] = {}
+        # Bumped by every invalidation: a load that overlapped one may have read the old rows,
+        # so it is returned but not kept.
+        self._epoch = 0
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get_or_load(self, key: Hashable, topics: Collection[str], load: Callable[[], Awaitable[T]]) -> T:
+        if not self._active:
+            return await load()
+        now = self._clock.now()
+        entry = self._entries.get(key)
+        if entry is not None:
+            if now < entry.expires_at:
+                self._entries.move_to_end(key)
+                return cast("T", entry.value)
+            self._drop(key)
+        epoch = self._epoch
+        value = await load()
+        if epoch == self._epoch:  # suspend() bumps it too
+            self._keep(key, _Entry(value, topics, now + self._ttl))
+        return value
+
+    def invalidate(self, topics: Collection[str]) -> None:
+        self._epoch += 1
+        for topic in topics:
+            for key in self._keys_by_topic.pop(topic, ()):
+                self._drop(key)
+
+    def suspend(self) -> None:
+        """Forget everything and load every read until resume(): invalidations may be missed meanwhile."""
+        self._active = False
+        self._epoch += 1
+        self._entries.clear()
+        self._keys_by_topic.clear()
+
+    def resume(self) -> None:
+        self._active = True
+
+    def _keep(self, key: Hashable, entry: _Entry) -> None:
+        self._drop(key)
+        self._entries[key] = entry
+        for topic in entry.topics:
+            self._keys_by_topic.setdefault(topic, set()).add(key)
+        while len(self._entries) > self._max_entries:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        for topic in entry.topics:
+            keys = self._keys_by_topic.get(topic)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._keys_by_topic[topic]
+
+
+class LocalInvalidations:
+    """Announces changes to this process's cache only: right for embedded mode's single process."""
+
+    def __init__(self, cache: MemoryReadCache) -> None:
+        self._cache = cache
+
+    async def publish(self, topics: Collection[str]) -> None:
+        self._cache.invalidate(topics)

@@ -1,0 +1,160 @@
+"""The process's read cache: topics, TTL, LRU bound, and never keeping a load that overlapped a change."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from tests.unit.fakes import FakeClock
+from vidplat.adapters.local.cache import LocalInvalidations, MemoryReadCache
+
+TTL = timedelta(seconds=10)
+
+
+class Source:
+    """A value that changes, counting how often it is read."""
+
+    def __init__(self, value: str = "v1") -> None:
+        self.value = value
+        self.reads = 0
+
+    async def load(self) -> str:
+        self.reads += 1
+        return self.value
+
+
+def make_cache(clock: FakeClock | None = None, *, max_entries: int = 100, active: bool = True) -> MemoryReadCache:
+    return MemoryReadCache(clock or FakeClock(), ttl=TTL, max_entries=max_entries, active=active)
+
+
+async def test_a_kept_value_is_served_without_loading_again() -> None:
+    cache, source = make_cache(), Source()
+    assert await cache.get_or_load("k", ["t"], source.load) == "v1"
+    source.value = "v2"
+    assert await cache.get_or_load("k", ["t"], source.load) == "v1"
+    assert source.reads == 1
+
+
+async def test_invalidating_a_topic_drops_every_value_that_depends_on_it_and_only_those() -> None:
+    cache = make_cache()
+    a, b, other = Source("a"), Source("b"), Source("other")
+    await cache.get_or_load("a", ["org:1", "user:1"], a.load)
+    await cache.get_or_load("b", ["org:1"], b.load)
+    await cache.get_or_load("other", ["org:2"], other.load)
+    a.value, b.value, other.value = "a2", "b2", "other2"
+
+    cache.invalidate(["org:1"])
+
+    assert await cache.get_or_load("a", ["org:1", "user:1"], a.load) == "a2"
+    assert await cache.get_or_load("b", ["org:1"], b.load) == "b2"
+    assert await cache.get_or_load("other", ["org:2"], other.load) == "other"
+
+
+async def test_a_value_expires_after_the_ttl() -> None:
+    clock = FakeClock()
+    cache, source = make_cache(clock), Source()
+    await cache.get_or_load("k", [], source.load)
+    source.value = "v2"
+    clock.advance(TTL - timedelta(microseconds=1))
+    assert await cache.get_or_load("k", [], source.load) == "v1"
+    clock.advance(microseconds=1)
+    assert await cache.get_or_load("k", [], source.load) == "v2"
+
+
+async def test_the_least_recently_used_value_goes_first_when_full() -> None:
+    cache = make_cache(max_entries=2)
+    one, two, three = Source("1"), Source("2"), Source("3")
+    await cache.get_or_load("one", ["t1"], one.load)
+    await cache.get_or_load("two", ["t2"], two.load)
+    await cache.get_or_load("one", ["t1"], one.load)  # now the most recent
+    await cache.get_or_load("three", ["t3"], three.load)
+
+    assert len(cache) == 2
+    await cache.get_or_load("one", ["t1"], one.load)
+    await cache.get_or_load("two", ["t2"], two.load)
+    assert (one.reads, two.reads) == (1, 2)
+    # An evicted entry leaves nothing behind for its topics to trip over.
+    cache.invalidate(["t1", "t2", "t3"])
+    assert len(cache) == 0
+
+
+async def test_a_load_that_overlapped_an_invalidation_is_returned_but_not_kept() -> None:
+    """The load may have read the rows before the change committed: keeping it would pin stale data."""
+    cache, source = make_cache(), Source()
+    loading, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_load() -> str:
+        value = source.value
+        loading.set()
+        await release.wait()
+        return value
+
+    reader = asyncio.create_task(cache.get_or_load("k", ["t"], slow_load))
+    await loading.wait()
+    source.value = "v2"
+    cache.invalidate(["t"])
+    release.set()
+
+    assert await reader == "v1"
+    assert await cache.get_or_load("k", ["t"], source.load) == "v2"
+
+
+async def test_a_suspended_cache_forgets_everything_and_loads_every_read_until_resumed() -> None:
+    cache, source = make_cache(), Source()
+    await cache.get_or_load("k", ["t"], source.load)
+
+    cache.suspend()
+    source.value = "v2"
+    assert await cache.get_or_load("k", ["t"], source.load) == "v2"
+    assert await cache.get_or_load("k", ["t"], source.load) == "v2"
+    assert (source.reads, len(cache)) == (3, 0)
+
+    cache.resume()
+    await cache.get_or_load("k", ["t"], source.load)
+    await cache.get_or_load("k", ["t"], source.load)
+    assert source.reads == 4
+
+
+async def test_a_load_that_overlapped_a_suspension_is_not_kept() -> None:
+    cache, source = make_cache(), Source()
+    release = asyncio.Event()
+
+    async def slow_load() -> str:
+        await release.wait()
+        return source.value
+
+    reader = asyncio.create_task(cache.get_or_load("k", ["t"], slow_load))
+    await asyncio.sleep(0)
+    cache.suspend()
+    cache.resume()
+    release.set()
+    await reader
+    assert len(cache) == 0
+
+
+async def test_a_cache_that_starts_inactive_keeps_nothing() -> None:
+    cache, source = make_cache(active=False), Source()
+    await cache.get_or_load("k", [], source.load)
+    await cache.get_or_load("k", [], source.load)
+    assert (source.reads, len(cache)) == (2, 0)
+
+
+async def test_a_failed_load_is_not_kept() -> None:
+    cache, source = make_cache(), Source()
+
+    async def failing() -> str:
+        raise LookupError
+
+    with pytest.raises(LookupError):
+        await cache.get_or_load("k", [], failing)
+    assert await cache.get_or_load("k", [], source.load) == "v1"
+
+
+async def test_local_invalidations_reach_the_cache() -> None:
+    cache, source = make_cache(), Source()
+    await cache.get_or_load("k", ["videos:1"], source.load)
+    source.value = "v2"
+    await LocalInvalidations(cache).publish(["videos:1"])
+    assert await cache.get_or_load("k", ["videos:1"], source.load) == "v2"
