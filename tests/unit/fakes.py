@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -222,7 +222,7 @@ class FakeStorage:
     async def size(self, key: str) -> int:
         return len(self._get(key))
 
-    async def read(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
+    async def read(self, key: str, start: int, length: int) -> AsyncGenerator[bytes, None]:
         data = self._get(key)[start : start + length]
         for at in range(0, len(data), self.chunk_size):
             yield data[at : at + self.chunk_size]

@@ -158,3 +158,55 @@ async def test_local_invalidations_reach_the_cache() -> None:
     source.value = "v2"
     await LocalInvalidations(cache).publish(["videos:1"])
     assert await cache.get_or_load("k", ["videos:1"], source.load) == "v2"
+
+
+class Gate:
+    """A load that waits to be released, counting how often it was started."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.release = asyncio.Event()
+        self.entered = asyncio.Event()
+        self.started = 0
+
+    async def load(self) -> str:
+        self.started += 1
+        value = self.source.value
+        self.entered.set()
+        await self.release.wait()
+        return value
+
+
+async def test_concurrent_misses_of_one_key_share_one_load() -> None:
+    cache, gate = make_cache(), Gate(Source())
+    readers = [asyncio.create_task(cache.get_or_load("k", ["t"], gate.load)) for _ in range(20)]
+    await asyncio.sleep(0)
+    gate.release.set()
+    assert await asyncio.gather(*readers) == ["v1"] * 20
+    assert gate.started == 1
+
+
+async def test_a_caller_after_an_invalidation_does_not_join_the_load_that_predates_it() -> None:
+    cache, source = make_cache(), Source()
+    gate = Gate(source)
+    early = asyncio.create_task(cache.get_or_load("k", ["t"], gate.load))
+    await gate.entered.wait()
+    source.value = "v2"
+    cache.invalidate(["t"])
+    late = asyncio.create_task(cache.get_or_load("k", ["t"], gate.load))
+    await asyncio.sleep(0)
+    gate.release.set()
+    assert (await early, await late) == ("v1", "v2")
+    assert gate.started == 2
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_load_others_wait_for() -> None:
+    cache, gate = make_cache(), Gate(Source())
+    leaving = asyncio.create_task(cache.get_or_load("k", ["t"], gate.load))
+    staying = asyncio.create_task(cache.get_or_load("k", ["t"], gate.load))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    gate.release.set()
+    assert await staying == "v1"
+    assert leaving.cancelled()
+    assert len(cache) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Hashable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
@@ -120,8 +120,8 @@ class Storage(Protocol):
 
     async def size(self, key: str) -> int: ...
 
-    def read(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
-        """Stream `length` bytes of the key from `start`, in bounded chunks."""
+    def read(self, key: str, start: int, length: int) -> AsyncGenerator[bytes, None]:
+        """Stream `length` bytes of the key from `start`, in bounded chunks; aclose() releases the file."""
         ...
 
     async def checksum(self, key: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from vidplat.domain.ports import Clock
 
@@ -18,6 +19,12 @@ class _Entry:
     value: object
     topics: Collection[str]
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Flight:
+    epoch: int
+    task: asyncio.Future[Any]
 
 
 class MemoryReadCache:
@@ -35,6 +42,7 @@ class MemoryReadCache:
         self._active = active
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._keys_by_topic: dict[str, set[Hashable]] = {}
+        self._flights: dict[Hashable, _Flight] = {}  # loads under way, shared by callers of the same key
         # Bumped by every invalidation: a load that overlapped one may have read the old rows,
         # so it is returned but not kept.
         self._epoch = 0
@@ -56,11 +64,21 @@ class MemoryReadCache:
                 self._entries.move_to_end(key)
                 return cast("T", entry.value)
             self._drop(key)
-        epoch = self._epoch
-        value = await load()
-        if epoch == self._epoch:  # suspend() bumps it too
-            self._keep(key, _Entry(value, topics, now + self._ttl))
-        return value
+        flight = self._flights.get(key)
+        # Join a load of the same key only if no invalidation came since it started: one that
+        # did may have read rows older than a change this caller must see.
+        if flight is None or flight.epoch != self._epoch:
+            flight = _Flight(self._epoch, asyncio.ensure_future(load()))
+            self._flights[key] = flight
+            flight.task.add_done_callback(lambda _: self._landed(key, flight, topics, now))
+        # Shielded: a caller that goes away (a client disconnecting) must not cancel the load for the others.
+        return cast("T", await asyncio.shield(flight.task))
+
+    def _landed(self, key: Hashable, flight: _Flight, topics: Collection[str], loaded_at: datetime) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        if flight.epoch == self._epoch and not flight.task.cancelled() and flight.task.exception() is None:
+            self._keep(key, _Entry(flight.task.result(), topics, loaded_at + self._ttl))
 
     def invalidate(self, topics: Collection[str]) -> None:
         self._epoch += 1

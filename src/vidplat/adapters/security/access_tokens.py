@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -18,10 +19,17 @@ _CLAIMS = ["sub", "org", "sid", "role", "iat", "exp", "typ", "iss"]
 _LEEWAY = timedelta(seconds=30)
 
 
+# Tokens whose signature and claims were verified, kept per process: a client sends the same
+# token with every request until it refreshes, and verifying costs more than the rest of a
+# cached authentication. Only the time checks, which depend on `now`, are repeated.
+_VERIFIED_MAX = 10_000
+
+
 class JwtTokenCodec:
     def __init__(self, secret: str, issuer: str = "vidplat") -> None:
         self._secret = secret
         self._issuer = issuer
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
 
     def encode_access(self, claims: AccessClaims) -> str:
         payload = {
@@ -37,6 +45,17 @@ class JwtTokenCodec:
         return jwt.encode(payload, self._secret, algorithm=_ALGORITHM)
 
     def decode_access(self, token: str, now: datetime) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            self._verified[token] = claims
+            if len(self._verified) > _VERIFIED_MAX:
+                self._verified.popitem(last=False)
+        if now >= claims.expires_at or claims.issued_at > now + _LEEWAY:
+            raise InvalidToken
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             # The algorithm list is pinned (never read from the token header), so "none" and
             # asymmetric-key confusion are refused. PyJWT's own time checks use the wall
@@ -48,12 +67,9 @@ class JwtTokenCodec:
                 issuer=self._issuer,
                 options={"require": _CLAIMS, "verify_exp": False, "verify_iat": False, "verify_nbf": False},
             )
-            claims = _claims(payload)
+            return _claims(payload)
         except (jwt.PyJWTError, KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
             raise InvalidToken from exc
-        if now >= claims.expires_at or claims.issued_at > now + _LEEWAY:
-            raise InvalidToken
-        return claims
 
 
 def _claims(payload: dict[str, Any]) -> AccessClaims:

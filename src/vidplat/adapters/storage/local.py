@@ -8,7 +8,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -79,18 +79,17 @@ class LocalStorage:
         stat = await asyncio.to_thread(self.local_path(key).stat)
         return stat.st_size
 
-    async def read(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
-        path = self.local_path(key)
-        file = await asyncio.to_thread(path.open, "rb")
+    async def read(self, key: str, start: int, length: int) -> AsyncGenerator[bytes, None]:
+        # Opening and the first read share one thread hop: most ranges players ask for are one chunk.
+        file, chunk = await asyncio.to_thread(_open_at, self.local_path(key), start, min(length, self._chunk_size))
         try:
-            await asyncio.to_thread(file.seek, start)
             remaining = length
-            while remaining > 0:
-                chunk = await asyncio.to_thread(file.read, min(remaining, self._chunk_size))
-                if not chunk:
-                    return
+            while chunk:
                 remaining -= len(chunk)
                 yield chunk
+                if remaining <= 0:
+                    return
+                chunk = await asyncio.to_thread(file.read, min(remaining, self._chunk_size))
         finally:
             # Synchronous on purpose: an abandoned generator is closed where awaiting is not possible.
             file.close()
@@ -106,6 +105,17 @@ class LocalStorage:
         self._temp.mkdir(parents=True, exist_ok=True)
         temp = self._temp / f"{uuid.uuid4().hex}.part"
         return temp, temp.open("xb")
+
+
+def _open_at(path: Path, start: int, size: int) -> tuple[BinaryIO, bytes]:
+    """The file open at `start`, and its first `size` bytes (fewer at the end of the file)."""
+    file = path.open("rb")
+    try:
+        file.seek(start)
+        return file, file.read(size)
+    except BaseException:
+        file.close()
+        raise
 
 
 def _checked(key: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -67,7 +67,7 @@ class Playable:
     content_type: str
     etag: str
     last_modified: datetime
-    read: Callable[[int, int], AsyncIterator[bytes]]
+    read: Callable[[int, int], AsyncGenerator[bytes, None]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from litestar.openapi.spec import SecurityRequirement
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import AdminRequired, InvalidToken
 from vidplat.domain.use_cases import UseCases
+from vidplat.entrypoints.http.params import Uc
 
 PUBLIC = "public"
 PLAYBACK = "playback"
@@ -53,7 +54,12 @@ async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
         raise AdminRequired
 
 
-def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+def provide_principal(request: ASGIConnection[Any, Any, Any, Any], uc: Uc) -> Principal:
+    """The authenticated caller.
+
+    It takes `uc` only to be resolved after it: Litestar resolves dependencies of one level
+    concurrently, in a task group per request, which costs more than both providers together.
+    """
     principal: Principal = request.user
     return principal
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from http import HTTPStatus
 from typing import Annotated, Any
 from uuid import UUID
@@ -53,7 +53,7 @@ class StreamingController(Controller):
         uc: Uc,
         principal: Caller,
         token: Annotated[str | None, Parameter(description="Signed playback token", max_length=512)] = None,
-    ) -> Stream:
+    ) -> Response[Any]:
         try:
             return await _respond(request, uc, principal, video_id)
         except FileNotFoundError:
@@ -81,7 +81,9 @@ class StreamingController(Controller):
         return Response(await uc.get_thumbnail(principal, video_id), media_type="image/jpeg", headers=PRIVATE)
 
 
-async def _respond(request: Request[Any, Any, Any], uc: UseCases, principal: Principal, video_id: UUID) -> Stream:
+async def _respond(
+    request: Request[Any, Any, Any], uc: UseCases, principal: Principal, video_id: UUID
+) -> Response[Any]:
     playable = await uc.open_stream(principal, video_id)
     plan = plan_response(
         method=request.method,
@@ -97,7 +99,15 @@ async def _respond(request: Request[Any, Any, Any], uc: UseCases, principal: Pri
     if plan.status in (200, 206) and request.method == HttpMethod.GET:
         span = plan.range
         start, length = (0, playable.size) if span is None else (span.start, span.length)
-        body = await _opened(playable.read(start, length))
+        chunks = playable.read(start, length)
+        # Read before any header is sent: an open file keeps its bytes when a replacement deletes
+        # it; opened lazily, after the 200 and its Content-Length, the response could break off.
+        first = await anext(chunks, b"")
+        if len(first) >= length:
+            # The whole range in one read, as most player requests are: no streaming machinery needed.
+            await chunks.aclose()
+            return Response(first, status_code=plan.status, headers=headers, media_type=playable.content_type)
+        body = _resumed(first, chunks)
     else:
         body = _empty()
         if plan.status == HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE:
@@ -105,20 +115,10 @@ async def _respond(request: Request[Any, Any, Any], uc: UseCases, principal: Pri
     return Stream(body, status_code=plan.status, headers=headers, media_type=playable.content_type)
 
 
-async def _opened(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """The same chunks with the first one already read, so the file is open before any header is sent.
-
-    An open file keeps its bytes when a replacement deletes it; opened lazily, after the 200 and
-    its Content-Length went out, it could be gone and the response would break off.
-    """
-    first = await anext(chunks, b"")
-
-    async def rest() -> AsyncIterator[bytes]:
-        yield first
-        async for chunk in chunks:
-            yield chunk
-
-    return rest()
+async def _resumed(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
 
 
 async def _empty() -> AsyncIterator[bytes]:
