@@ -210,3 +210,14 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_load_others_wait_for(
     assert await staying == "v1"
     assert leaving.cancelled()
     assert len(cache) == 1
+
+
+async def test_a_load_overlapping_a_change_of_another_topic_is_still_kept() -> None:
+    """Busy caches see changes all the time; only those a load depends on may stop it being kept."""
+    cache, gate = make_cache(), Gate(Source())
+    reader = asyncio.create_task(cache.get_or_load("k", ["videos:1"], gate.load))
+    await gate.entered.wait()
+    cache.invalidate(["credit:7:1", "videos:2"])
+    gate.release.set()
+    await reader
+    assert len(cache) == 1

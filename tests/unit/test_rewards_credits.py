@@ -106,3 +106,14 @@ async def test_points_statement_of_a_deleted_user_is_not_found(world: World, mem
 
     with pytest.raises(UserNotFound):
         await ListMyPoints(world.uow)(member.principal, PageRequest())
+
+
+async def test_concurrent_credits_of_one_view_in_one_process_share_one_attempt(
+    world: World, acme: Tenant, member: Account, video: Video
+) -> None:
+    credit = world.credit()
+    results = await asyncio.gather(*(credit(acme.org.id, member.user.id, video.id) for _ in range(5)))
+
+    assert sorted(results) == [False] * 4 + [True]
+    assert world.lock.held == [f"credit:{member.user.id}:{video.id}"]  # one lock taken, not five
+    assert world.store.users[member.user.id].points == VIEW_POINTS

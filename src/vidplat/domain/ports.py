@@ -283,14 +283,22 @@ class ViewCreditRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
-    organizations: OrganizationRepository
-    users: UserRepository
-    sessions: SessionRepository
-    refresh_tokens: RefreshTokenRepository
-    plans: PlanRepository
-    subscriptions: SubscriptionRepository
-    videos: VideoRepository
-    credits: ViewCreditRepository
+    @property
+    def organizations(self) -> OrganizationRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+    @property
+    def plans(self) -> PlanRepository: ...
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+    @property
+    def videos(self) -> VideoRepository: ...
+    @property
+    def credits(self) -> ViewCreditRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

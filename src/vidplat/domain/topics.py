@@ -28,9 +28,9 @@ def videos(organization_id: UUID) -> str:
     return f"videos:{organization_id}"
 
 
-def credits(user_id: UUID) -> str:
-    """The user's view credits."""
-    return f"credits:{user_id}"
+def credit(user_id: UUID, video_id: UUID) -> str:
+    """Whether the user's view of the video was credited."""
+    return f"credit:{user_id}:{video_id}"
 
 
 class NoCache:

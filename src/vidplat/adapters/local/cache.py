@@ -21,10 +21,13 @@ class _Entry:
     expires_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Flight:
-    epoch: int
+    """A load under way. Stale once a topic it depends on changed: it may have read the old rows."""
+
+    topics: Collection[str]
     task: asyncio.Future[Any]
+    stale: bool = False
 
 
 class MemoryReadCache:
@@ -42,10 +45,9 @@ class MemoryReadCache:
         self._active = active
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._keys_by_topic: dict[str, set[Hashable]] = {}
-        self._flights: dict[Hashable, _Flight] = {}  # loads under way, shared by callers of the same key
-        # Bumped by every invalidation: a load that overlapped one may have read the old rows,
-        # so it is returned but not kept.
-        self._epoch = 0
+        # Fresh loads under way, shared by callers of the same key. A stale one leaves this map
+        # (later callers must see the change) and is returned to its callers but not kept.
+        self._flights: dict[Hashable, _Flight] = {}
 
     @property
     def active(self) -> bool:
@@ -65,33 +67,38 @@ class MemoryReadCache:
                 return cast("T", entry.value)
             self._drop(key)
         flight = self._flights.get(key)
-        # Join a load of the same key only if no invalidation came since it started: one that
-        # did may have read rows older than a change this caller must see.
-        if flight is None or flight.epoch != self._epoch:
-            flight = _Flight(self._epoch, asyncio.ensure_future(load()))
-            self._flights[key] = flight
-            flight.task.add_done_callback(lambda _: self._landed(key, flight, topics, now))
+        if flight is None:
+            flight = self._flights[key] = _Flight(topics, asyncio.ensure_future(load()))
+            flight.task.add_done_callback(lambda _: self._landed(key, flight, now))
         # Shielded: a caller that goes away (a client disconnecting) must not cancel the load for the others.
         return cast("T", await asyncio.shield(flight.task))
 
-    def _landed(self, key: Hashable, flight: _Flight, topics: Collection[str], loaded_at: datetime) -> None:
+    def _landed(self, key: Hashable, flight: _Flight, loaded_at: datetime) -> None:
         if self._flights.get(key) is flight:
             del self._flights[key]
-        if flight.epoch == self._epoch and not flight.task.cancelled() and flight.task.exception() is None:
-            self._keep(key, _Entry(flight.task.result(), topics, loaded_at + self._ttl))
+        if not flight.stale and not flight.task.cancelled() and flight.task.exception() is None:
+            self._keep(key, _Entry(flight.task.result(), flight.topics, loaded_at + self._ttl))
 
     def invalidate(self, topics: Collection[str]) -> None:
-        self._epoch += 1
-        for topic in topics:
+        changed = set(topics)
+        for topic in changed:
             for key in self._keys_by_topic.pop(topic, ()):
                 self._drop(key)
+        for key, flight in list(self._flights.items()):
+            if not changed.isdisjoint(flight.topics):
+                self._ground(key, flight)
 
     def suspend(self) -> None:
         """Forget everything and load every read until resume(): invalidations may be missed meanwhile."""
         self._active = False
-        self._epoch += 1
         self._entries.clear()
         self._keys_by_topic.clear()
+        for key, flight in list(self._flights.items()):
+            self._ground(key, flight)
+
+    def _ground(self, key: Hashable, flight: _Flight) -> None:
+        flight.stale = True
+        del self._flights[key]
 
     def resume(self) -> None:
         self._active = True

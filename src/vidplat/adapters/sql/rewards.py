@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from sqlalchemy import literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +33,11 @@ class SqlViewCreditRepository:
         self._changed = changed
 
     async def exists(self, user_id: UUID, video_id: UUID) -> bool:
-        return await self._rows.exists(ViewCreditRow.user_id == user_id, ViewCreditRow.video_id == video_id)
+        # Asked of every stream not yet known to be credited: a probe, not advanced-alchemy's count.
+        found = await self._session.scalar(
+            select(literal(True)).where(ViewCreditRow.user_id == user_id, ViewCreditRow.video_id == video_id)
+        )
+        return found is not None
 
     async def add_once(self, credit: ViewCredit) -> bool:
         # The unique key decides, not a prior read: concurrent first views race to this one statement.
@@ -52,7 +57,7 @@ class SqlViewCreditRepository:
         )
         if await self._session.scalar(statement) is None:
             return False
-        self._changed.add(topics.credits(credit.user_id))
+        self._changed.add(topics.credit(credit.user_id, credit.video_id))
         return True
 
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
+from functools import cached_property
 from types import TracebackType
 from typing import Self
 
@@ -33,16 +34,11 @@ Publish = Callable[[Collection[str]], Awaitable[None]]
 
 
 class SqlUnitOfWork:
-    """Leaving the block without commit() rolls back. The repositories exist inside the block only."""
+    """Leaving the block without commit() rolls back. The repositories exist inside the block only.
 
-    organizations: OrganizationRepository
-    users: UserRepository
-    sessions: SessionRepository
-    refresh_tokens: RefreshTokenRepository
-    plans: PlanRepository
-    subscriptions: SubscriptionRepository
-    videos: VideoRepository
-    credits: ViewCreditRepository
+    Each repository is built on first use: most units of work touch one or two of them, and
+    building advanced-alchemy's repository objects costs more than a cached request.
+    """
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], publish: Publish, *, read_only: bool = False
@@ -66,15 +62,44 @@ class SqlUnitOfWork:
             await session.close()
             raise
         self._session = session
-        self.organizations = SqlOrganizationRepository(session)
-        self.users = SqlUserRepository(session, self._changed)
-        self.sessions = SqlSessionRepository(session, self._changed)
-        self.refresh_tokens = SqlRefreshTokenRepository(session)
-        self.plans = SqlPlanRepository(session)
-        self.subscriptions = SqlSubscriptionRepository(session)
-        self.videos = SqlVideoRepository(session, self._changed)
-        self.credits = SqlViewCreditRepository(session, self._changed)
         return self
+
+    @cached_property
+    def organizations(self) -> OrganizationRepository:
+        return SqlOrganizationRepository(self._open())
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return SqlUserRepository(self._open(), self._changed)
+
+    @cached_property
+    def sessions(self) -> SessionRepository:
+        return SqlSessionRepository(self._open(), self._changed)
+
+    @cached_property
+    def refresh_tokens(self) -> RefreshTokenRepository:
+        return SqlRefreshTokenRepository(self._open())
+
+    @cached_property
+    def plans(self) -> PlanRepository:
+        return SqlPlanRepository(self._open())
+
+    @cached_property
+    def subscriptions(self) -> SubscriptionRepository:
+        return SqlSubscriptionRepository(self._open())
+
+    @cached_property
+    def videos(self) -> VideoRepository:
+        return SqlVideoRepository(self._open(), self._changed)
+
+    @cached_property
+    def credits(self) -> ViewCreditRepository:
+        return SqlViewCreditRepository(self._open(), self._changed)
+
+    def _open(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("repository used outside the unit of work's block")
+        return self._session
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from vidplat.domain.accounts.model import Principal
@@ -22,13 +23,15 @@ class CreditView:
 
     The lock keeps concurrent players of one user from racing; the database's unique
     (user, video) constraint is the fence that makes a double credit impossible even
-    when the lock backend is down or a lock expired mid-way.
+    when the lock backend is down or a lock expired mid-way. Within one process, calls for
+    the same view while one is under way wait for it instead of queueing on the lock.
     """
 
     uow: UnitOfWorkFactory
     lock: Lock
     clock: Clock
     points: int
+    _under_way: dict[tuple[UUID, UUID], asyncio.Future[bool]] = field(default_factory=dict, init=False, repr=False)
 
     async def __call__(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
         """True when this call credited the view.
@@ -36,6 +39,17 @@ class CreditView:
         Callers check the ledger first (OpenStream does, in the read it needs anyway), so
         this goes straight to the lock and the idempotent insert.
         """
+        key = (user_id, video_id)
+        attempt = self._under_way.get(key)
+        if attempt is not None:
+            await asyncio.shield(attempt)
+            return False
+        attempt = self._under_way[key] = asyncio.ensure_future(self._locked(organization_id, user_id, video_id))
+        attempt.add_done_callback(lambda _: self._under_way.pop(key, None))
+        # Shielded: the player that started the attempt may hang up; the others still wait for it.
+        return await asyncio.shield(attempt)
+
+    async def _locked(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
         try:
             async with self.lock.hold(f"credit:{user_id}:{video_id}"):
                 return await self._credit(organization_id, user_id, video_id)

@@ -105,7 +105,9 @@ class OpenStream:
                 return await uow.credits.exists(user_id, video_id)
 
         try:
-            return await self.cache.get_or_load(("credited", user_id, video_id), (topics.credits(user_id),), load)
+            return await self.cache.get_or_load(
+                ("credited", user_id, video_id), (topics.credit(user_id, video_id),), load
+            )
         except Exception:
             log.exception("checking the view credit of video %s failed", video_id)
             return False
