@@ -1,0 +1,24 @@
+"""The command line refuses what the wiring cannot do."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vidplat.entrypoints.cli import main
+
+
+def test_embedded_serve_refuses_more_than_one_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Locks, throttling, jobs and cache invalidation live in the one embedded process."""
+    for name in [name for name in os.environ if name.startswith("VIDPLAT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no developer .env
+
+    result = CliRunner().invoke(main, ["serve", "--workers", "2"], env={"VIDPLAT_DATA_DIR": str(tmp_path)})
+
+    assert result.exit_code == 2
+    assert "--workers above 1 needs the production wiring" in result.output
+    assert not (tmp_path / "vidplat.db").exists()  # refused before anything was set up
