@@ -19,6 +19,7 @@ class Bench:
     state: Throwaway
     stack: Stack
     nginx_port: int
+    offload_port: int  # nginx proxying to a vidplat that hands stream bytes back to it
     world: World
     run_dir: Path
     small_video: Path
@@ -31,6 +32,10 @@ class Bench:
     @property
     def stream_path(self) -> str:
         return f"/api/v1/videos/{self.world.videos[0]}/stream"
+
+    @property
+    def offload_base(self) -> str:
+        return f"http://127.0.0.1:{self.offload_port}"
 
     @property
     def nginx_url(self) -> str:

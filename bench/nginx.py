@@ -9,6 +9,7 @@ from string import Template
 
 from bench.config import SERVE_WORKERS
 from bench.procs import Processes, free_port
+from bench.stack import OFFLOAD_LOCATION
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 
@@ -21,11 +22,14 @@ def nginx_binary() -> str:
     return found
 
 
-def start_nginx(processes: Processes, run_dir: Path, root: Path) -> int:
-    """Start nginx on a free loopback port, serving files under root; returns the port."""
+def start_nginx(processes: Processes, run_dir: Path, root: Path, offload_upstream: int) -> tuple[int, int]:
+    """Start nginx on free loopback ports: the files under root, and a proxy to the offloading vidplat.
+
+    Returns (the static port, the proxy port).
+    """
     prefix = run_dir / "nginx"
     prefix.mkdir()
-    port = free_port()
+    port, proxy_port = free_port(), free_port()
     config = Template(TEMPLATE.read_text()).substitute(
         # As root, the workers would drop to `nobody`, who cannot enter the run's private directory.
         user="user root;" if os.geteuid() == 0 else "",
@@ -33,9 +37,12 @@ def start_nginx(processes: Processes, run_dir: Path, root: Path) -> int:
         prefix=prefix,
         port=port,
         root=root,
+        proxy_port=proxy_port,
+        upstream=offload_upstream,
+        location=OFFLOAD_LOCATION,
     )
     conf = prefix / "nginx.conf"
     conf.write_text(config)
     argv = [nginx_binary(), "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)]
     processes.start("nginx", argv, env=os.environ, cwd=prefix)
-    return port
+    return port, proxy_port

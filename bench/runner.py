@@ -25,7 +25,7 @@ from bench.scenarios.streaming import s1, s2, s3
 from bench.scenarios.upload import s7
 from bench.seed import seed
 from bench.services import Throwaway
-from bench.stack import start_stack, wait_http
+from bench.stack import start_offloading_api, start_stack, wait_http
 from bench.wrk import wrk_binary
 
 # A 1-minute load average above this before the run means another job shares the 2 cores.
@@ -98,15 +98,20 @@ async def _prepare(clock: Clock, profile: Profile, processes: Processes, state: 
     stack = await start_stack(processes, run_dir, state)
     clock.say(f"vidplat ready on :{stack.port}; seeding 1 organization, {MEMBERS} members, the catalog")
     world = await seed(stack.port, state.dsn, big, small)
-    nginx_port = start_nginx(processes, run_dir, stack.media_dir)
+    offloading = await start_offloading_api(processes, run_dir, stack)
+    nginx_port, offload_port = start_nginx(processes, run_dir, stack.media_dir, offloading)
     await wait_http(nginx_port, f"/{world.big_key}", processes=processes, method="HEAD")
-    clock.say(f"seeded; nginx on :{nginx_port} serving the same {world.big_size / 1e6:.0f} MB file")
+    clock.say(
+        f"seeded; nginx on :{nginx_port} serving the same {world.big_size / 1e6:.0f} MB file, "
+        f"and on :{offload_port} in front of a vidplat that offloads stream bytes to it"
+    )
     return Bench(
         profile=profile,
         processes=processes,
         state=state,
         stack=stack,
         nginx_port=nginx_port,
+        offload_port=offload_port,
         world=world,
         run_dir=run_dir,
         small_video=small,

@@ -28,12 +28,16 @@ def clean_env(**settings: str) -> dict[str, str]:
     return env
 
 
+OFFLOAD_LOCATION = "/_media/"  # nginx's internal location for the media directory (nginx.conf.template)
+
+
 @dataclass(frozen=True, slots=True)
 class Stack:
     port: int
     serve_pid: int
     media_dir: Path
     settings: Settings  # what the server reads from the same environment
+    env: dict[str, str]
 
 
 async def start_stack(processes: Processes, run_dir: Path, state: Throwaway) -> Stack:
@@ -62,7 +66,17 @@ async def start_stack(processes: Processes, run_dir: Path, state: Throwaway) -> 
     # bench waits for every job it caused before stopping, so nothing is lost by cutting that short.
     processes.start("worker", [venv_script("vidplat"), "worker"], env=env, cwd=run_dir, grace=WORKER_GRACE_SECONDS)
     await wait_http(port, "/ready", processes=processes, within=60)
-    return Stack(port=port, serve_pid=serve.pid, media_dir=media, settings=Settings.from_env(env))
+    return Stack(port=port, serve_pid=serve.pid, media_dir=media, settings=Settings.from_env(env), env=env)
+
+
+async def start_offloading_api(processes: Processes, run_dir: Path, stack: Stack) -> int:
+    """A second `vidplat serve` on the same state, handing stream bytes to nginx (X-Accel-Redirect)."""
+    env = {**stack.env, "VIDPLAT_ACCEL_REDIRECT_PREFIX": OFFLOAD_LOCATION}
+    port = free_port()
+    argv = [venv_script("vidplat"), "serve", "--port", str(port), "--workers", str(SERVE_WORKERS)]
+    processes.start("serve-offload", argv, env=env, cwd=run_dir)
+    await wait_http(port, "/ready", processes=processes, within=60)
+    return port
 
 
 async def wait_http(

@@ -20,6 +20,12 @@ async def alternate(
     return ours, theirs
 
 
+async def repeated(bench: Bench, load: Load, seconds: int) -> list[WrkResult]:
+    """One more target measured like the pairs: warmed up, then the profile's runs."""
+    await run_wrk(load, bench.profile.warmup_s)
+    return [await run_wrk(load, seconds) for _ in range(bench.profile.runs)]
+
+
 def errors_note(label: str, results: list[WrkResult]) -> str:
     errors = sum(r.errors for r in results)
     return f"{label}: {errors} failed requests" if errors else ""

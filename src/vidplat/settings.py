@@ -44,6 +44,8 @@ class Settings:
     ops_user: str | None = None
     ops_password: str | None = None
     cors_origins: tuple[str, ...] = ()
+    # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
+    accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
 
     @property
@@ -76,6 +78,7 @@ class Settings:
             ops_user=reader.optional("OPS_USER"),
             ops_password=reader.optional("OPS_PASSWORD"),
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
+            accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
@@ -90,6 +93,12 @@ class Settings:
                 argon2_parallelism=reader.number("ARGON2_PARALLELISM", 2),
             ),
         )
+
+
+def _location(prefix: str | None) -> str | None:
+    if prefix is not None and not (prefix.startswith("/") and prefix.endswith("/")):
+        raise SettingsError(f"VIDPLAT_ACCEL_REDIRECT_PREFIX must start and end with '/', got {prefix!r}")
+    return prefix
 
 
 @dataclass(frozen=True, slots=True)

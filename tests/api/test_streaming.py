@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import unquote
+
+import pytest
 
 from tests.api.helpers import Account, Api, Json, assert_problem
 from tests.media import truncate
@@ -223,3 +226,33 @@ async def test_each_video_is_credited_once_per_user_including_through_signed_url
     assert sorted(c["video_id"] for c in points["items"]) == sorted([first["id"], second["id"]])
     assert all(c["points"] == 10 for c in points["items"])
     assert (await api.client.get("/api/v1/users/me", headers=member.auth)).json()["points"] == 20
+
+
+@pytest.mark.api_settings(VIDPLAT_ACCEL_REDIRECT_PREFIX="/_media/")
+async def test_behind_nginx_the_bytes_are_handed_to_its_internal_location_after_the_checks(api: Api) -> None:
+    admin, video, data = await ready_video(api)
+    member = await api.create_member(admin)
+
+    for headers in (None, {"Range": "bytes=100-199"}):
+        response = await api.stream(member, video["id"], headers)
+
+        assert response.status_code == 200
+        assert response.content == b""
+        location = response.headers["x-accel-redirect"]
+        assert location.startswith("/_media/")
+        # The location names the stored file itself, which nginx serves (and slices) on its own.
+        assert (api.media_dir / unquote(location.removeprefix("/_media/"))).read_bytes() == data
+        assert response.headers["content-type"] == "video/mp4"
+        assert response.headers["cache-control"] == "private, max-age=0, must-revalidate"
+    assert (await api.points(member))["total"] == 10  # credited once, before handing over
+
+    # What needs no bytes is still answered here, with vidplat's own validators.
+    head = await api.stream(member, video["id"], method="HEAD")
+    assert "x-accel-redirect" not in head.headers
+    assert head.headers["content-length"] == str(len(data))
+    unchanged = await api.stream(member, video["id"], {"If-None-Match": head.headers["etag"]})
+    assert unchanged.status_code == 304
+    assert "x-accel-redirect" not in unchanged.headers
+    # Access rules come first: another organization's member gets no location.
+    stranger = await api.signup()
+    assert (await api.stream(stranger, video["id"])).status_code == 404

@@ -69,3 +69,15 @@ def test_production_settings_are_read_from_the_environment(tmp_path: Path) -> No
     assert settings.view_points == 25
     assert settings.max_upload_bytes == 1_000_000
     assert settings.cors_origins == ("https://a.example", "https://b.example")
+
+
+@pytest.mark.parametrize("prefix", ["_media/", "/_media", "media"])
+def test_the_accel_redirect_prefix_must_be_a_location_path(tmp_path: Path, prefix: str) -> None:
+    with pytest.raises(SettingsError, match="VIDPLAT_ACCEL_REDIRECT_PREFIX"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_ACCEL_REDIRECT_PREFIX": prefix})
+
+
+def test_no_accel_redirect_prefix_means_vidplat_sends_the_bytes_itself(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).accel_redirect_prefix is None
+    configured = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_ACCEL_REDIRECT_PREFIX": "/_media/"})
+    assert configured.accel_redirect_prefix == "/_media/"

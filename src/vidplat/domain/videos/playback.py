@@ -64,6 +64,7 @@ class Playable:
     """What the HTTP layer needs to serve a file with validators and byte ranges."""
 
     size: int
+    storage_key: str
     content_type: str
     etag: str
     last_modified: datetime
@@ -90,6 +91,7 @@ class OpenStream:
         key = video.storage_key
         return Playable(
             size=video.size_bytes,
+            storage_key=key,
             content_type=video.content_type or "application/octet-stream",
             etag=f'"{video.checksum or key.rsplit("/", 1)[-1]}"',
             last_modified=video.updated_at,

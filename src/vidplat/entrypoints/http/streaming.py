@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from http import HTTPStatus
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, route
@@ -96,6 +97,20 @@ async def _respond(
     if plan.status != HTTPStatus.NOT_MODIFIED:
         # The stored type, explicitly: the route's documented `video/*` would otherwise replace it.
         headers["Content-Type"] = playable.content_type
+    offload: str | None = request.app.state.container.settings.accel_redirect_prefix
+    if offload is not None and plan.status in (200, 206) and request.method == HttpMethod.GET:
+        # nginx serves the bytes (sendfile, and the Range itself) from its internal location,
+        # keeping this response's Content-Type and Cache-Control; authorisation and crediting
+        # are done. Conditional requests were answered above with vidplat's own validators.
+        return Response(
+            b"",
+            headers={
+                "X-Accel-Redirect": offload + quote(playable.storage_key),
+                "Content-Type": playable.content_type,
+                **PRIVATE,
+            },
+            media_type=playable.content_type,
+        )
     if plan.status in (200, 206) and request.method == HttpMethod.GET:
         span = plan.range
         start, length = (0, playable.size) if span is None else (span.start, span.length)
