@@ -97,7 +97,7 @@ async def _prepare(clock: Clock, profile: Profile, processes: Processes, state: 
     clock.say(f"database {state.database} created; starting vidplat ({SERVE_WORKERS} workers) and its worker")
     stack = await start_stack(processes, run_dir, state)
     clock.say(f"vidplat ready on :{stack.port}; seeding 1 organization, {MEMBERS} members, the catalog")
-    world = await seed(stack.port, state.dsn, big, small)
+    world = await seed(stack.port, state.dsn, stack.settings, big, small)
     offloading = await start_offloading_api(processes, run_dir, stack)
     nginx_port, offload_port = start_nginx(processes, run_dir, stack.media_dir, offloading)
     await wait_http(nginx_port, f"/{world.big_key}", processes=processes, method="HEAD")

@@ -59,6 +59,16 @@ class Throwaway:
             await redis.aclose()
 
 
+async def insert_many(dsn: str, query: str, rows: list[tuple[Any, ...]]) -> None:
+    """One statement for every row, in one transaction."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await conn.executemany(query, rows)
+    finally:
+        await conn.close()
+
+
 async def fetch(dsn: str, query: str, *args: Any) -> list[Any]:
     """Rows of one read-only query against the run's database."""
     conn = await asyncpg.connect(dsn)
