@@ -96,12 +96,12 @@ class MemoryReadCache:
         for key, flight in list(self._flights.items()):
             self._ground(key, flight)
 
+    def resume(self) -> None:
+        self._active = True
+
     def _ground(self, key: Hashable, flight: _Flight) -> None:
         flight.stale = True
         del self._flights[key]
-
-    def resume(self) -> None:
-        self._active = True
 
     def _keep(self, key: Hashable, entry: _Entry) -> None:
         self._drop(key)
