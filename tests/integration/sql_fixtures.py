@@ -95,8 +95,8 @@ class Database:
     def backend(self) -> str:
         return self.engine.dialect.name
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessions, self.publish)
+    def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions, self.publish, read_only=read_only)
 
     async def seed(self, *entities: Entity) -> None:
         """Store the entities in one committed unit of work."""

@@ -9,8 +9,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from tests.integration.sql_fixtures import Database, ignore_changes, make_org, make_user, sqlite_url
+from tests.integration.sql_fixtures import (
+    NOW,
+    Database,
+    ignore_changes,
+    make_credit,
+    make_org,
+    make_session,
+    make_user,
+    make_video,
+    sqlite_url,
+)
 from vidplat.adapters.sql import SqlUnitOfWork, database_ready, make_engine, make_session_factory
+from vidplat.domain import topics
+from vidplat.domain.accounts.model import Role
 from vidplat.domain.errors import OrganizationNameTaken, Unavailable
 
 UNREACHABLE_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:1/vidplat"
@@ -45,6 +57,41 @@ async def test_committed_work_is_visible_to_the_next_unit_of_work(db: Database) 
         await uow.commit()
     async with db.uow() as uow:
         assert await uow.organizations.get(org.id) == org
+
+
+async def test_a_commit_announces_what_its_writes_changed_and_nothing_else_does(db: Database) -> None:
+    org = make_org()
+    admin = make_user(org, role=Role.ADMIN)
+    login = make_session(admin)
+    video = make_video(admin)
+    await db.seed(org, admin, login, video)
+    db.announced.clear()
+
+    async with db.uow() as uow:  # rolled back: nothing happened, so nothing is announced
+        await uow.videos.update(video)
+    async with db.uow(read_only=True) as uow:
+        await uow.videos.get(org.id, video.id)
+    assert db.announced == []
+
+    async with db.uow() as uow:
+        await uow.videos.update(video)
+        await uow.sessions.revoke(login.id, NOW)
+        await uow.users.update(admin)
+        assert await uow.credits.add_once(make_credit(admin, video.id))
+        await uow.commit()
+    async with db.uow() as uow:
+        assert not await uow.credits.add_once(make_credit(admin, video.id))  # already there: no change
+        await uow.users.add_points(admin.id, 10)  # points are in no cached value
+        await uow.commit()
+
+    assert db.announced == [
+        {
+            topics.videos(org.id),
+            topics.session(login.id),
+            topics.user(admin.id),
+            topics.credit(admin.id, video.id),
+        }
+    ]
 
 
 async def test_concurrent_signups_with_the_same_name_let_exactly_one_win(db: Database) -> None:
