@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.unit.factories import VIEW_POINTS, Account, Tenant, World, publish_video, upload
+from vidplat.adapters.local.cache import MemoryReadCache
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
 from vidplat.domain.videos.model import Video
@@ -168,3 +169,19 @@ async def test_thumbnail_before_ready_is_not_found(world: World, acme: Tenant) -
 
     with pytest.raises(VideoNotFound):
         await GetThumbnail(world.uow, world.storage)(acme.admin.principal, pending.id)
+
+
+async def test_a_fresh_open_reads_the_row_past_a_cached_copy_that_names_a_replaced_file(
+    world: World, member: Account, video: Video
+) -> None:
+    """The stream's retry after FileNotFoundError: another process replaced the file and this
+    one has not heard of it yet, so its cached row still names the deleted file."""
+    cache = MemoryReadCache(world.clock, ttl=timedelta(minutes=1), max_entries=10)
+    opener = OpenStream(world.uow, world.storage, world.credit(), cache)
+    first = await opener(member.principal, video.id)
+    stored = world.store.videos[video.id]
+    stored.storage_key = "videos/replacement.mp4"
+    world.storage.files[stored.storage_key] = world.storage.files.pop(first.storage_key)
+
+    assert (await opener(member.principal, video.id)).storage_key == first.storage_key  # stale, as cached
+    assert (await opener(member.principal, video.id, fresh=True)).storage_key == "videos/replacement.mp4"

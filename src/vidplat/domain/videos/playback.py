@@ -78,8 +78,13 @@ class OpenStream:
     credit: CreditView
     cache: ReadCache = NO_CACHE
 
-    async def __call__(self, principal: Principal, video_id: UUID) -> Playable:
-        video = await cached_video(self.uow, self.cache, principal, video_id)
+    async def __call__(self, principal: Principal, video_id: UUID, *, fresh: bool = False) -> Playable:
+        """The video's file and its validators; `fresh` reads the row, not a cached copy of it."""
+        if fresh:
+            async with self.uow(read_only=True) as uow:
+                video = await visible_video(uow, principal, video_id)
+        else:
+            video = await cached_video(self.uow, self.cache, principal, video_id)
         if not video.is_playable or video.storage_key is None or video.size_bytes is None:
             raise VideoNotReady
         # Players send many range requests per view: almost all find the view already credited.

@@ -59,8 +59,9 @@ class StreamingController(Controller):
             return await _respond(request, uc, principal, video_id)
         except FileNotFoundError:
             # A replacement was published (deleting this file) between reading the row and opening
-            # the file: the row now names the new file, so answer from it.
-            return await _respond(request, uc, principal, video_id)
+            # the file: the row now names the new file, so answer from it. Read the row itself:
+            # this process may not have heard of the change yet.
+            return await _respond(request, uc, principal, video_id, fresh=True)
 
     @post(
         "/playback",
@@ -83,9 +84,9 @@ class StreamingController(Controller):
 
 
 async def _respond(
-    request: Request[Any, Any, Any], uc: UseCases, principal: Principal, video_id: UUID
+    request: Request[Any, Any, Any], uc: UseCases, principal: Principal, video_id: UUID, *, fresh: bool = False
 ) -> Response[Any]:
-    playable = await uc.open_stream(principal, video_id)
+    playable = await uc.open_stream(principal, video_id, fresh=fresh)
     plan = plan_response(
         method=request.method,
         headers=request.headers,
