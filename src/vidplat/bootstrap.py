@@ -30,13 +30,19 @@ from vidplat.adapters.sql.engine import database_ready, make_engine
 from vidplat.adapters.sql.uow import unit_of_work_factory
 from vidplat.adapters.storage.local import LocalStorage
 from vidplat.domain.accounts.policy import AuthPolicy
+from vidplat.domain.pagination import Page
 from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
 from vidplat.settings import Settings
 
 Check = Callable[[], Awaitable[bool]]
-# Cached reads kept per process; at a few hundred bytes each, this bounds the cache to tens of MB.
-CACHE_MAX_ENTRIES = 50_000
+# Rows a process's read cache may hold (a page of the catalog weighs its items): about 1 KB
+# each, so tens of MB at most, whatever mix of sessions, videos and pages is asked for.
+CACHE_MAX_ROWS = 20_000
+
+
+def _rows(value: object) -> int:
+    return len(value.items) + 1 if isinstance(value, Page) else 1
 
 
 @dataclass(slots=True)
@@ -112,7 +118,8 @@ def bootstrap(
     cache = MemoryReadCache(
         clock,
         ttl=timedelta(seconds=settings.cache_ttl_seconds),
-        max_entries=CACHE_MAX_ENTRIES,
+        max_weight=CACHE_MAX_ROWS,
+        weigh=_rows,
         # With Redis, other processes write too: off until their invalidations are heard.
         active=settings.embedded,
     )

@@ -47,7 +47,7 @@ class Counter:
 @pytest.fixture
 async def pair(client: Redis, prefix: str) -> AsyncIterator[Pair]:
     """Two processes' caches on one channel: the first one's publisher, and both caches, listening."""
-    caches = [MemoryReadCache(FakeClock(), ttl=TTL, max_entries=100, active=False) for _ in range(2)]
+    caches = [MemoryReadCache(FakeClock(), ttl=TTL, max_weight=100, active=False) for _ in range(2)]
     buses = [RedisInvalidations(client, f"{prefix}:cache", cache) for cache in caches]
     listeners = [asyncio.create_task(bus.listen()) for bus in buses]
     await eventually(lambda: all(cache.active for cache in caches))
@@ -103,7 +103,7 @@ async def test_a_lost_subscription_suspends_the_cache_until_it_is_back(pair: Pai
 
 async def test_a_publish_that_cannot_reach_redis_still_invalidates_locally_and_does_not_raise() -> None:
     unreachable = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    cache = MemoryReadCache(FakeClock(), ttl=TTL, max_entries=10)
+    cache = MemoryReadCache(FakeClock(), ttl=TTL, max_weight=10)
     source = Counter()
     await cache.get_or_load("catalog", ["videos:1"], source.load)
     try:

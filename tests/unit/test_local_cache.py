@@ -25,8 +25,8 @@ class Source:
         return self.value
 
 
-def make_cache(clock: FakeClock | None = None, *, max_entries: int = 100, active: bool = True) -> MemoryReadCache:
-    return MemoryReadCache(clock or FakeClock(), ttl=TTL, max_entries=max_entries, active=active)
+def make_cache(clock: FakeClock | None = None, *, max_weight: int = 100, active: bool = True) -> MemoryReadCache:
+    return MemoryReadCache(clock or FakeClock(), ttl=TTL, max_weight=max_weight, active=active)
 
 
 async def test_a_kept_value_is_served_without_loading_again() -> None:
@@ -64,7 +64,7 @@ async def test_a_value_expires_after_the_ttl() -> None:
 
 
 async def test_the_least_recently_used_value_goes_first_when_full() -> None:
-    cache = make_cache(max_entries=2)
+    cache = make_cache(max_weight=2)
     one, two, three = Source("1"), Source("2"), Source("3")
     await cache.get_or_load("one", ["t1"], one.load)
     await cache.get_or_load("two", ["t2"], two.load)
@@ -220,4 +220,26 @@ async def test_a_load_overlapping_a_change_of_another_topic_is_still_kept() -> N
     cache.invalidate(["credit:7:1", "videos:2"])
     gate.release.set()
     await reader
+    assert len(cache) == 1
+
+
+async def test_heavy_values_count_for_their_weight_and_one_past_the_budget_is_not_kept() -> None:
+    """A catalog page is worth its rows: many distinct pages cannot grow the cache past its budget."""
+
+    def weigh(value: object) -> int:
+        return len(value) if isinstance(value, list) else 1
+
+    cache = MemoryReadCache(FakeClock(), ttl=TTL, max_weight=10, weigh=weigh)
+
+    async def page(size: int) -> list[int]:
+        return list(range(size))
+
+    await cache.get_or_load("small", [], Source().load)
+    await cache.get_or_load("page-a", [], lambda: page(6))
+    await cache.get_or_load("page-b", [], lambda: page(4))  # 1 + 6 + 4 > 10: the oldest goes
+    assert len(cache) == 2
+
+    await cache.get_or_load("huge", [], lambda: page(11))  # heavier than the whole budget
+    assert len(cache) == 2
+    await cache.get_or_load("page-c", [], lambda: page(10))
     assert len(cache) == 1

@@ -176,7 +176,7 @@ async def test_a_fresh_open_reads_the_row_past_a_cached_copy_that_names_a_replac
 ) -> None:
     """The stream's retry after FileNotFoundError: another process replaced the file and this
     one has not heard of it yet, so its cached row still names the deleted file."""
-    cache = MemoryReadCache(world.clock, ttl=timedelta(minutes=1), max_entries=10)
+    cache = MemoryReadCache(world.clock, ttl=timedelta(minutes=1), max_weight=10)
     opener = OpenStream(world.uow, world.storage, world.credit(), cache)
     first = await opener(member.principal, video.id)
     stored = world.store.videos[video.id]

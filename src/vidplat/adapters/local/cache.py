@@ -19,6 +19,11 @@ class _Entry:
     value: object
     topics: Collection[str]
     expires_at: datetime
+    weight: int
+
+
+def _one(_: object) -> int:
+    return 1
 
 
 @dataclass(slots=True)
@@ -36,12 +41,25 @@ class MemoryReadCache:
     It is only as fresh as the invalidations it hears, so whoever delivers them turns it off
     (`suspend`) while some may be missed and back on (`resume`) once they arrive again; while
     off, every read loads. The TTL bounds the damage of an invalidation lost some other way.
+
+    Its size is bounded by weight, not by count: `weigh` says how many ordinary values one is
+    worth (a page of 100 videos is not one row), so no mix of keys can grow it past `max_weight`.
     """
 
-    def __init__(self, clock: Clock, *, ttl: timedelta, max_entries: int, active: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        ttl: timedelta,
+        max_weight: int,
+        weigh: Callable[[object], int] = _one,
+        active: bool = True,
+    ) -> None:
         self._clock = clock
         self._ttl = ttl
-        self._max_entries = max_entries
+        self._max_weight = max_weight
+        self._weigh = weigh
+        self._weight = 0
         self._active = active
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._keys_by_topic: dict[str, set[Hashable]] = {}
@@ -77,7 +95,8 @@ class MemoryReadCache:
         if self._flights.get(key) is flight:
             del self._flights[key]
         if not flight.stale and not flight.task.cancelled() and flight.task.exception() is None:
-            self._keep(key, _Entry(flight.task.result(), flight.topics, loaded_at + self._ttl))
+            value = flight.task.result()
+            self._keep(key, _Entry(value, flight.topics, loaded_at + self._ttl, self._weigh(value)))
 
     def invalidate(self, topics: Collection[str]) -> None:
         changed = set(topics)
@@ -93,6 +112,7 @@ class MemoryReadCache:
         self._active = False
         self._entries.clear()
         self._keys_by_topic.clear()
+        self._weight = 0
         for key, flight in list(self._flights.items()):
             self._ground(key, flight)
 
@@ -105,16 +125,20 @@ class MemoryReadCache:
 
     def _keep(self, key: Hashable, entry: _Entry) -> None:
         self._drop(key)
+        if entry.weight > self._max_weight:
+            return
         self._entries[key] = entry
+        self._weight += entry.weight
         for topic in entry.topics:
             self._keys_by_topic.setdefault(topic, set()).add(key)
-        while len(self._entries) > self._max_entries:
+        while self._weight > self._max_weight:
             self._drop(next(iter(self._entries)))
 
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key, None)
         if entry is None:
             return
+        self._weight -= entry.weight
         for topic in entry.topics:
             keys = self._keys_by_topic.get(topic)
             if keys is not None:
