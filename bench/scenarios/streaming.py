@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.context import Bench
 from bench.results import Row, median
 from bench.scenarios.pairs import alternate, errors_note, repeated
-from bench.wrk import Load
+from bench.wrk import Load, WrkResult
 
 HALF = 0.5
 RANGE_P99_MS = 50
@@ -55,48 +55,35 @@ async def s3(bench: Bench) -> list[Row]:
     offload = Load(bench.offload_base + bench.stream_path, "ranges.lua", (bench.world.admin_token, size), 32, 2)
     mine, theirs = await alternate(bench, ours, nginx, bench.profile.ranges_s)
     offloaded = await repeated(bench, offload, bench.profile.ranges_s)
-    p99, nginx_p99 = median([r.p99_ms for r in mine]), median([r.p99_ms for r in theirs])
-    rps, nginx_rps = median([r.rps for r in mine]), median([r.rps for r in theirs])
-    offload_p99, offload_rps = median([r.p99_ms for r in offloaded]), median([r.rps for r in offloaded])
+    return [
+        *_range_rows("32 clients 1 MiB ranges", "ranges", mine, theirs),
+        *_range_rows("same, offloaded to nginx", "offloaded ranges", offloaded, theirs),
+    ]
+
+
+def _range_rows(what: str, label: str, mine: list[WrkResult], nginx: list[WrkResult]) -> list[Row]:
+    """S3's two rows for one way of serving: p99 against the target, req/s against nginx."""
+    p99, nginx_p99 = median([r.p99_ms for r in mine]), median([r.p99_ms for r in nginx])
+    rps, nginx_rps = median([r.rps for r in mine]), median([r.rps for r in nginx])
     return [
         Row(
             scenario="S3",
-            what="32 clients 1 MiB ranges p99",
+            what=f"{what} p99",
             value=p99,
             unit="ms",
             reference=f"nginx {nginx_p99:.1f} ms",
             target=f"< {RANGE_P99_MS} ms",
             passed=p99 < RANGE_P99_MS and not any(r.errors for r in mine),
             runs=[r.p99_ms for r in mine],
-            note=errors_note("ranges", mine),
+            note=errors_note(label, mine),
         ),
         Row(
             scenario="S3",
-            what="32 clients 1 MiB ranges",
+            what=what,
             value=rps,
             unit="req/s",
             reference=f"nginx {nginx_rps:,.0f} req/s",
             ratio=rps / nginx_rps,
             runs=[r.rps for r in mine],
-        ),
-        Row(
-            scenario="S3",
-            what="same, offloaded to nginx: p99",
-            value=offload_p99,
-            unit="ms",
-            reference=f"nginx {nginx_p99:.1f} ms",
-            target=f"< {RANGE_P99_MS} ms",
-            passed=offload_p99 < RANGE_P99_MS and not any(r.errors for r in offloaded),
-            runs=[r.p99_ms for r in offloaded],
-            note=errors_note("offloaded ranges", offloaded),
-        ),
-        Row(
-            scenario="S3",
-            what="same, offloaded to nginx",
-            value=offload_rps,
-            unit="req/s",
-            reference=f"nginx {nginx_rps:,.0f} req/s",
-            ratio=offload_rps / nginx_rps,
-            runs=[r.rps for r in offloaded],
         ),
     ]
