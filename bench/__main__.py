@@ -16,10 +16,10 @@ import uvloop
 from bench.config import PROFILES
 from bench.procs import Processes
 from bench.results import RESULTS_DIR
-from bench.runner import run
+from bench.runner import SCENARIOS, run
 from bench.services import Throwaway
 
-USAGE = "usage: python -m bench [full|quick]"
+USAGE = "usage: python -m bench [full|quick] [S1 ... S8]"
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -29,7 +29,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str]) -> int:
     name = argv[0] if argv else "full"
-    if name not in PROFILES or len(argv) > 1:
+    only = set(argv[1:])  # a subset of scenarios, for working on one; the table then shows only those
+    if name not in PROFILES or not only <= SCENARIOS:
         print(USAGE, file=sys.stderr)
         return 2
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -44,7 +45,7 @@ def main(argv: list[str]) -> int:
     try:
         # uvloop: the harness's own client must cost the 2 cores as little as possible.
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            rows = runner.run(run(PROFILES[name], processes, state, run_dir, stamp))
+            rows = runner.run(run(PROFILES[name], processes, state, run_dir, stamp, only or SCENARIOS))
     except KeyboardInterrupt:
         print("\ninterrupted: stopping everything the bench started", file=sys.stderr)
         return 130

@@ -45,6 +45,7 @@ PLAN: list[tuple[str, str, Scenario]] = [
     ("S7", "large upload", s7),
     ("S8", "cold start, embedded", s8),
 ]
+SCENARIOS = {name for name, _, _ in PLAN}
 
 
 class Clock:
@@ -55,7 +56,9 @@ class Clock:
         print(f"[{time.perf_counter() - self.started:6.1f}s] {message}", flush=True)
 
 
-async def run(profile: Profile, processes: Processes, state: Throwaway, run_dir: Path, stamp: str) -> list[Row]:
+async def run(
+    profile: Profile, processes: Processes, state: Throwaway, run_dir: Path, stamp: str, only: set[str]
+) -> list[Row]:
     clock = Clock()
     load_before = os.getloadavg()[0]
     if load_before > BUSY_LOAD:
@@ -63,6 +66,8 @@ async def run(profile: Profile, processes: Processes, state: Throwaway, run_dir:
     bench = await _prepare(clock, profile, processes, state, run_dir)
     rows: list[Row] = []
     for name, title, scenario in PLAN:
+        if name not in only:
+            continue
         clock.say(f"{name}: {title}")
         try:
             rows += await scenario(bench)
