@@ -116,7 +116,7 @@ class Database:
                     case Video():
                         await uow.videos.add(entity)
                     case ViewCredit():
-                        assert await uow.credits.add_once(entity)
+                        assert await uow.credits.add_new([entity]) == [entity]
             await uow.commit()
 
 

@@ -9,10 +9,12 @@ the count must not change when every lock acquire fails.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
+from typing import Never
 from uuid import UUID
 
 import pytest
@@ -45,16 +47,19 @@ class FailingLock:
         self.attempts = 0
 
     def hold(self, key: str) -> AbstractAsyncContextManager[None]:
-        return _Refused(self, key)
+        return _Refused(self, [key])
+
+    def hold_free(self, keys: Collection[str]) -> AbstractAsyncContextManager[frozenset[str]]:
+        return _Refused(self, keys)
 
 
 class _Refused:
-    def __init__(self, lock: FailingLock, key: str) -> None:
-        self._lock, self._key = lock, key
+    def __init__(self, lock: FailingLock, keys: Collection[str]) -> None:
+        self._lock, self._keys = lock, keys
 
-    async def __aenter__(self) -> None:
-        self._lock.attempts += 1
-        raise LockUnavailable(f"lock backend is down ({self._key})")
+    async def __aenter__(self) -> Never:
+        self._lock.attempts += len(self._keys)
+        raise LockUnavailable(f"lock backend is down ({len(self._keys)} keys)")
 
     async def __aexit__(self, *_: object) -> None:
         return None
@@ -106,10 +111,13 @@ class Burst:
     seconds: float
 
 
-async def _burst(open_stream: OpenStream, audience: Audience) -> Burst:
+async def _burst(processes: list[OpenStream], audience: Audience) -> Burst:
+    """Each call goes to the next process in turn, so a pair's repeats meet in different processes."""
     gate = asyncio.Semaphore(IN_FLIGHT)
+    turns = itertools.cycle(processes)
 
     async def view(member: Principal, video_id: UUID) -> int:
+        open_stream = next(turns)
         async with gate:
             playable = await open_stream(member, video_id)
             received = 0
@@ -154,25 +162,33 @@ def _report(record_property: Callable[[str, object], None], lock: str, burst: Bu
     print(f"\ncredit burst [{lock}]: {figures}")  # noqa: T201
 
 
-LockVariant = Callable[[Platform, Container], AbstractAsyncContextManager[tuple[OpenStream, FailingLock | None]]]
+Processes = tuple[list[OpenStream], FailingLock | None]
+LockVariant = Callable[[Platform, Container], AbstractAsyncContextManager[Processes]]
 
 
 @asynccontextmanager
-async def _redis_lock(_: Platform, container: Container) -> AsyncIterator[tuple[OpenStream, FailingLock | None]]:
-    yield container.use_cases.open_stream, None  # exactly as bootstrap wired it: RedisLock on the real server
+async def _redis_lock(_: Platform, container: Container) -> AsyncIterator[Processes]:
+    yield [container.use_cases.open_stream], None  # exactly as bootstrap wired it: RedisLock on the real server
 
 
 @asynccontextmanager
-async def _failing_lock(_: Platform, container: Container) -> AsyncIterator[tuple[OpenStream, FailingLock | None]]:
+async def _two_processes(platform: Platform, container: Container) -> AsyncIterator[Processes]:
+    # Two processes' batches overlap: each must skip the views the other holds, then find them credited.
+    second = await platform.started(db_pool_size="20")
+    yield [container.use_cases.open_stream, second.use_cases.open_stream], None
+
+
+@asynccontextmanager
+async def _failing_lock(_: Platform, container: Container) -> AsyncIterator[Processes]:
     lock = FailingLock()
-    yield _with_lock(container, lock), lock
+    yield [_with_lock(container, lock)], lock
 
 
 @asynccontextmanager
-async def _redis_down(platform: Platform, container: Container) -> AsyncIterator[tuple[OpenStream, FailingLock | None]]:
+async def _redis_down(platform: Platform, container: Container) -> AsyncIterator[Processes]:
     with _unreachable_redis_lock(platform.redis_prefix) as (lock, client):
         try:
-            yield _with_lock(container, lock), None
+            yield [_with_lock(container, lock)], None
         finally:
             await client.aclose()
 
@@ -181,6 +197,7 @@ async def _redis_down(platform: Platform, container: Container) -> AsyncIterator
     "variant",
     [
         pytest.param(_redis_lock, id="redis-lock"),
+        pytest.param(_two_processes, id="redis-lock-two-processes"),
         pytest.param(_failing_lock, id="every-acquire-raises"),
         pytest.param(_redis_down, id="redis-lock-on-unreachable-server"),
     ],
@@ -193,8 +210,8 @@ async def test_a_burst_of_first_views_credits_each_user_and_video_exactly_once(
 ) -> None:
     container = await platform.started(db_pool_size="20")
     audience = await _audience(platform, container)
-    async with variant(platform, container) as (open_stream, failing):
-        burst = await _burst(open_stream, audience)
+    async with variant(platform, container) as (processes, failing):
+        burst = await _burst(processes, audience)
     if failing is not None:
         assert failing.attempts >= USERS * VIDEOS  # the fallback path really ran
     credits = await _assert_credited_once(platform, container, audience)

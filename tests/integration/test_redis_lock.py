@@ -95,3 +95,30 @@ async def test_redis_ready_tells_a_live_server_from_a_dead_one(client: Redis) ->
         assert not await redis_ready(dead)
     finally:
         await dead.aclose()
+
+
+async def test_hold_free_takes_only_the_keys_nobody_holds_in_one_round_trip(client: Redis, prefix: str) -> None:
+    lock = RedisLock(client, prefix, ttl_seconds=5, wait_seconds=0.1)
+    await client.set(f"{prefix}:lock:b", "another-process", px=5000)
+
+    async with lock.hold_free(["a", "b", "c"]) as held:
+        assert held == {"a", "c"}
+        assert 0 < await client.pttl(f"{prefix}:lock:a") <= 5000  # a lease, like hold's
+        async with lock.hold_free(["a", "c", "d"]) as second:
+            assert second == {"d"}
+        with pytest.raises(LockUnavailable):
+            async with lock.hold("a"):
+                pass
+
+    assert await client.exists(f"{prefix}:lock:a", f"{prefix}:lock:c", f"{prefix}:lock:d") == 0
+    assert await client.get(f"{prefix}:lock:b") == b"another-process"  # not ours: left alone
+
+
+async def test_hold_free_on_an_unreachable_server_raises_lock_unavailable() -> None:
+    client = unreachable()
+    try:
+        with pytest.raises(LockUnavailable, match="ConnectionError"):
+            async with RedisLock(client, "vidplat_test_unreachable").hold_free(["a", "b"]):
+                pass
+    finally:
+        await client.aclose()

@@ -140,19 +140,22 @@ async def test_email_search_treats_wildcards_literally(db: Database) -> None:
 
 async def test_concurrent_point_credits_all_count(db: Database) -> None:
     org = make_org()
-    user = make_user(org)
-    await db.seed(org, user)
+    user, other = make_user(org), make_user(org)
+    await db.seed(org, user, other)
 
-    async def credit() -> None:
+    async def credit(index: int) -> None:
         async with db.uow() as uow:
-            await uow.users.add_points(user.id, 10)
+            # Half the batches name the users in the other order: row locks are still taken in one.
+            points = {user.id: 10, other.id: 1} if index % 2 else {other.id: 1, user.id: 10}
+            await uow.users.add_points(points)
             await uow.commit()
 
-    await asyncio.gather(*(credit() for _ in range(20)))
+    await asyncio.gather(*(credit(i) for i in range(20)))
     async with db.uow() as uow:
-        found = await uow.users.get(org.id, user.id)
+        found, found_other = await uow.users.get(org.id, user.id), await uow.users.get(org.id, other.id)
     assert found is not None
-    assert found.points == 200
+    assert found_other is not None
+    assert (found.points, found_other.points) == (200, 20)
 
 
 async def test_updating_a_stale_user_keeps_the_points_credited_meanwhile(db: Database) -> None:
@@ -160,7 +163,7 @@ async def test_updating_a_stale_user_keeps_the_points_credited_meanwhile(db: Dat
     user = make_user(org)
     await db.seed(org, user)
     async with db.uow() as uow:
-        await uow.users.add_points(user.id, 10)
+        await uow.users.add_points({user.id: 10})
         await uow.commit()
     user.role, user.password_hash = Role.ADMIN, "$argon2id$new"
     async with db.uow() as uow:

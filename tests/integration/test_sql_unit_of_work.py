@@ -77,11 +77,11 @@ async def test_a_commit_announces_what_its_writes_changed_and_nothing_else_does(
         await uow.videos.update(video)
         await uow.sessions.revoke(login.id, NOW)
         await uow.users.update(admin)
-        assert await uow.credits.add_once(make_credit(admin, video.id))
         await uow.commit()
     async with db.uow() as uow:
-        assert not await uow.credits.add_once(make_credit(admin, video.id))  # already there: no change
-        await uow.users.add_points(admin.id, 10)  # points are in no cached value
+        # Neither credits (never taken back) nor points are in any cached value.
+        assert await uow.credits.add_new([make_credit(admin, video.id)])
+        await uow.users.add_points({admin.id: 10})
         await uow.commit()
 
     assert db.announced == [
@@ -89,7 +89,6 @@ async def test_a_commit_announces_what_its_writes_changed_and_nothing_else_does(
             topics.videos(org.id),
             topics.session(login.id),
             topics.user(admin.id),
-            topics.credit(admin.id, video.id),
         }
     ]
 

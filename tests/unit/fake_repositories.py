@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 from uuid import UUID
@@ -174,11 +174,12 @@ class FakeUserRepository(_Repository[User]):
         await self._call()
         return sum(u.is_admin for u in self.active(organization_id))
 
-    async def add_points(self, user_id: UUID, points: int) -> None:
+    async def add_points(self, points: Mapping[UUID, int]) -> None:
         await self._call()
-        await self.uow.claim((self.name, user_id))
-        if self.table.find(user_id) is not None:
-            self.points[user_id] = self.points.get(user_id, 0) + points
+        for user_id in sorted(points):  # row locks in id order, as the SQL adapter takes them
+            await self.uow.claim((self.name, user_id))
+            if self.table.find(user_id) is not None:
+                self.points[user_id] = self.points.get(user_id, 0) + points[user_id]
 
     def publish(self) -> None:
         """Fold the increments into the staged rows, over the committed totals (the table publishes them)."""
@@ -345,18 +346,16 @@ class FakeVideoRepository(_Repository[Video]):
 class FakeViewCreditRepository(_Repository[ViewCredit]):
     name = "credits"
 
-    async def exists(self, user_id: UUID, video_id: UUID) -> bool:
-        await self._call()
-        return any(c.user_id == user_id and c.video_id == video_id for c in self.table.rows())
-
-    async def add_once(self, credit: ViewCredit) -> bool:
+    async def add_new(self, credits: Sequence[ViewCredit]) -> list[ViewCredit]:
         """INSERT ... ON CONFLICT DO NOTHING: waits for a concurrent insert of the same pair to settle."""
         await self._call()
-        await self.uow.claim(("credit", credit.user_id, credit.video_id))
-        if any(c.user_id == credit.user_id and c.video_id == credit.video_id for c in self.table.rows()):
-            return False
-        self.table.insert(credit)
-        return True
+        added = []
+        for credit in sorted(credits, key=lambda c: (c.user_id, c.video_id)):
+            await self.uow.claim(("credit", credit.user_id, credit.video_id))
+            if not any(c.user_id == credit.user_id and c.video_id == credit.video_id for c in self.table.rows()):
+                self.table.insert(credit)
+                added.append(credit)
+        return [c for c in credits if c in added]
 
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]:
         await self._call()

@@ -7,9 +7,10 @@ same rules here as in production:
   its writes only after `commit()`; leaving the block without committing drops them;
 - the unique constraints are checked at commit and raise the adapter's domain errors
   (OrganizationNameTaken, EmailTaken, SubscriptionConflict);
-- writes to an existing row, `organizations.lock` and `credits.add_once` take a row lock held
+- writes to an existing row, `organizations.lock` and `credits.add_new` take a row lock held
   until commit or rollback, so a concurrent unit of work waits and then re-reads (which is
-  how `end`, `mark_used` and `add_once` return False to the loser of a race);
+  how `end` and `mark_used` return False, and `add_new` leaves out the pair, to the loser
+  of a race);
 - every repository call yields to the event loop once, like a database round trip, so
   `asyncio.gather` really interleaves use cases.
 """

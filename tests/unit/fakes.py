@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -155,12 +155,16 @@ class FakeAttemptLimiter:
 
 
 class FakeLock:
-    """Serialises holders of a key in this event loop; `unavailable=True` makes every hold fail."""
+    """Serialises holders of a key in this event loop; `unavailable=True` makes every hold fail.
+
+    `held` lists each key as it was taken; `batches` the keys of each hold_free call.
+    """
 
     def __init__(self, *, unavailable: bool = False) -> None:
         self.unavailable = unavailable
         self.attempts: list[str] = []
         self.held: list[str] = []
+        self.batches: list[list[str]] = []
         self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
@@ -171,6 +175,22 @@ class FakeLock:
         async with self._locks.setdefault(key, asyncio.Lock()):
             self.held.append(key)
             yield
+
+    @asynccontextmanager
+    async def hold_free(self, keys: Collection[str]) -> AsyncIterator[frozenset[str]]:
+        self.attempts.extend(keys)
+        self.batches.append(list(keys))
+        if self.unavailable:
+            raise LockUnavailable("fake lock is unavailable")
+        free = [key for key in keys if not self._locks.setdefault(key, asyncio.Lock()).locked()]
+        for key in free:
+            await self._locks[key].acquire()
+            self.held.append(key)
+        try:
+            yield frozenset(free)
+        finally:
+            for key in free:
+                self._locks[key].release()
 
 
 class FakeJobQueue:

@@ -67,3 +67,17 @@ async def test_timeout_inside_the_block_is_not_mistaken_for_lock_unavailable() -
     with pytest.raises(TimeoutError):
         async with lock.hold("k"):
             raise TimeoutError
+
+
+async def test_hold_free_takes_only_the_keys_nobody_holds_and_waits_for_none() -> None:
+    lock = InProcessLock(wait_seconds=0.05)
+    async with lock.hold("b"), lock.hold_free(["a", "b", "c"]) as held:
+        assert held == {"a", "c"}
+        async with lock.hold_free(["a", "c", "d"]) as second:
+            assert second == {"d"}
+        with pytest.raises(LockUnavailable):
+            async with lock.hold("a"):
+                pass
+    async with lock.hold_free(["a", "b", "c", "d"]) as after:
+        assert after == {"a", "b", "c", "d"}
+    assert not lock._entries  # nothing left behind

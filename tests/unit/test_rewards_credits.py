@@ -9,7 +9,10 @@ import pytest
 from tests.unit.factories import VIEW_POINTS, Account, Tenant, World, make_video
 from tests.unit.fakes import FakeLock
 from vidplat.domain.errors import UserNotFound
+from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import PageRequest
+from vidplat.domain.rewards import use_cases as rewards
+from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
 from vidplat.domain.videos.model import Video
 
@@ -117,3 +120,96 @@ async def test_concurrent_credits_of_one_view_in_one_process_share_one_attempt(
     assert sorted(results) == [False] * 4 + [True]
     assert world.lock.held == [f"credit:{member.user.id}:{video.id}"]  # one lock taken, not five
     assert world.store.users[member.user.id].points == VIEW_POINTS
+
+
+@pytest.fixture
+def videos(world: World, acme: Tenant) -> list[Video]:
+    videos = [make_video(acme.admin.user, title=f"Video {n}") for n in range(10)]
+    world.store.insert(*videos)
+    return videos
+
+
+async def test_concurrent_first_views_commit_together_one_lock_call_and_one_transaction(
+    world: World, acme: Tenant, member: Account, videos: list[Video]
+) -> None:
+    credit, viewers = world.credit(), [member.user, acme.admin.user]
+    units_before = len(world.store.units)
+
+    results = await asyncio.gather(*(credit(acme.org.id, u.id, v.id) for u in viewers for v in videos))
+
+    assert results == [True] * 20
+    assert [len(keys) for keys in world.lock.batches] == [20]
+    assert len([u for u in world.store.units[units_before:] if not u.read_only]) == 1
+    assert len(world.store.credits) == 20
+    assert world.store.users[member.user.id].points == 10 * VIEW_POINTS
+
+
+async def test_views_that_arrive_while_a_batch_commits_go_in_the_next_one_bounded_in_size(
+    world: World, acme: Tenant, member: Account, videos: list[Video], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rewards, "MAX_BATCH", 4)
+    credit = world.credit()
+    first = asyncio.ensure_future(credit(acme.org.id, member.user.id, videos[0].id))
+    await asyncio.sleep(0)  # the lone first view starts a batch of its own at once
+
+    later = await asyncio.gather(*(credit(acme.org.id, member.user.id, v.id) for v in videos[1:]))
+
+    assert await first
+    assert later == [True] * 9
+    assert [len(keys) for keys in world.lock.batches] == [1, 4, 4, 1]
+    assert world.store.users[member.user.id].points == 10 * VIEW_POINTS
+
+
+async def test_a_view_another_process_is_crediting_waits_for_its_lock_and_holds_up_no_other(
+    world: World, acme: Tenant, member: Account, videos: list[Video]
+) -> None:
+    credit = world.credit()
+    contended, free = videos[0], videos[1]
+
+    async with world.lock.hold(f"credit:{member.user.id}:{contended.id}"):  # another process's lock
+        waiting = asyncio.ensure_future(credit(acme.org.id, member.user.id, contended.id))
+        assert await credit(acme.org.id, member.user.id, free.id)
+        assert not waiting.done()
+        async with world.uow() as uow:  # what the other process does under its lock
+            theirs = ViewCredit(
+                id=new_id(),
+                organization_id=acme.org.id,
+                user_id=member.user.id,
+                video_id=contended.id,
+                points=VIEW_POINTS,
+                awarded_at=world.clock.now(),
+            )
+            await uow.credits.add_new([theirs])
+            await uow.users.add_points({member.user.id: VIEW_POINTS})
+            await uow.commit()
+
+    assert await waiting is False  # it took the lock once released, and found the view credited
+    assert len(world.store.credits) == 2
+    assert world.store.users[member.user.id].points == 2 * VIEW_POINTS
+
+
+async def test_a_failed_batch_fails_each_of_its_views_and_the_next_batch_starts_afresh(
+    world: World, acme: Tenant, member: Account, videos: list[Video]
+) -> None:
+    credit = world.credit()
+    world.store.break_repository("credits", ConnectionError("database went away"))
+
+    results = await asyncio.gather(*(credit(acme.org.id, member.user.id, v.id) for v in videos), return_exceptions=True)
+    assert all(isinstance(r, ConnectionError) for r in results)
+
+    world.store.broken.clear()
+    assert await credit(acme.org.id, member.user.id, videos[0].id)
+    assert world.store.users[member.user.id].points == VIEW_POINTS
+
+
+async def test_a_caller_hanging_up_does_not_cancel_its_batch(
+    world: World, acme: Tenant, member: Account, videos: list[Video]
+) -> None:
+    credit = world.credit()
+    gone = asyncio.ensure_future(credit(acme.org.id, member.user.id, videos[0].id))
+    await asyncio.sleep(0)
+    gone.cancel()
+
+    assert await credit(acme.org.id, member.user.id, videos[1].id)
+    assert await credit(acme.org.id, member.user.id, videos[0].id) is False  # credited by the batch it left
+    assert world.store.users[member.user.id].points == 2 * VIEW_POINTS

@@ -116,16 +116,29 @@ async def test_opening_a_stream_serves_the_file_and_credits_the_view_once(
     assert world.store.users[member.user.id].points == VIEW_POINTS
 
 
-async def test_a_repeat_stream_of_a_credited_view_takes_no_lock_and_only_reads(
+async def test_a_repeat_stream_of_a_view_this_process_credited_takes_no_lock_and_only_reads(
     world: World, member: Account, video: Video
 ) -> None:
-    await open_stream(world)(member.principal, video.id)
+    opener = OpenStream(world.uow, world.storage, world.credit(), MemoryReadCache(world.clock, ttl=TTL, max_weight=10))
+    await opener(member.principal, video.id)
     units_before, locks_before = len(world.store.units), len(world.lock.attempts)
 
-    await open_stream(world)(member.principal, video.id)
+    await opener(member.principal, video.id)
 
     assert len(world.lock.attempts) == locks_before
     assert all(unit.read_only for unit in world.store.units[units_before:])
+
+
+async def test_a_process_that_has_not_seen_the_credit_tries_again_and_credits_nothing_more(
+    world: World, member: Account, video: Video
+) -> None:
+    await open_stream(world)(member.principal, video.id)
+
+    await open_stream(world)(member.principal, video.id)  # a new OpenStream: a process with nothing cached
+
+    assert len(world.lock.batches) == 2
+    assert len(world.store.credits) == 1
+    assert world.store.users[member.user.id].points == VIEW_POINTS
 
 
 async def test_the_stream_describes_the_file_for_http_validators(world: World, member: Account, video: Video) -> None:

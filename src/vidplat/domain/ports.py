@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Hashable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Hashable,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
@@ -71,6 +80,14 @@ class AttemptLimiter(Protocol):
 class Lock(Protocol):
     def hold(self, key: str) -> AbstractAsyncContextManager[None]:
         """Hold the named lock for the block; raises LockUnavailable if it cannot be had in time."""
+        ...
+
+    def hold_free(self, keys: Collection[str]) -> AbstractAsyncContextManager[frozenset[str]]:
+        """Hold, for the block, those of the keys nobody holds now, without waiting: yields them.
+
+        Raises LockUnavailable if the backend fails. Never waiting while holding is what lets
+        batches of keys overlap without deadlocking.
+        """
         ...
 
 
@@ -189,8 +206,8 @@ class UserRepository(Protocol):
         """Active admins of the organization."""
         ...
 
-    async def add_points(self, user_id: UUID, points: int) -> None:
-        """Atomically increment the running total."""
+    async def add_points(self, points: Mapping[UUID, int]) -> None:
+        """Atomically add to each user's running total."""
         ...
 
 
@@ -271,10 +288,8 @@ class VideoRepository(Protocol):
 
 
 class ViewCreditRepository(Protocol):
-    async def exists(self, user_id: UUID, video_id: UUID) -> bool: ...
-
-    async def add_once(self, credit: ViewCredit) -> bool:
-        """Insert unless (user, video) is already credited; True when this call inserted it."""
+    async def add_new(self, credits: Sequence[ViewCredit]) -> list[ViewCredit]:
+        """Insert those whose (user, video) the ledger lacks: the ones this call inserted."""
         ...
 
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]: ...

@@ -28,11 +28,6 @@ def videos(organization_id: UUID) -> str:
     return f"videos:{organization_id}"
 
 
-def credit(user_id: UUID, video_id: UUID) -> str:
-    """Whether the user's view of the video was credited."""
-    return f"credit:{user_id}:{video_id}"
-
-
 class NoCache:
     """A ReadCache that keeps nothing: every read goes to the database."""
 

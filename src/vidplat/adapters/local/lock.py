@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -38,6 +38,24 @@ class InProcessLock:
             finally:
                 entry.lock.release()
         finally:
-            entry.users -= 1
-            if entry.users == 0:
-                del self._entries[key]
+            self._leave(key, entry)
+
+    @asynccontextmanager
+    async def hold_free(self, keys: Collection[str]) -> AsyncIterator[frozenset[str]]:
+        # A key with an entry is held or waited for; any other is free, and taking it cannot wait.
+        held = [key for key in dict.fromkeys(keys) if key not in self._entries]
+        for key in held:
+            entry = self._entries[key] = _Entry(users=1)
+            await entry.lock.acquire()
+        try:
+            yield frozenset(held)
+        finally:
+            for key in held:
+                entry = self._entries[key]
+                entry.lock.release()
+                self._leave(key, entry)
+
+    def _leave(self, key: str, entry: _Entry) -> None:
+        entry.users -= 1
+        if entry.users == 0:
+            del self._entries[key]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Rows, contains
@@ -59,7 +60,7 @@ class SqlOrganizationRepository:
     async def lock(self, organization_id: UUID) -> None:
         # SQLite renders no FOR UPDATE; it needs none, every transaction there holds the write lock.
         await self._session.execute(
-            select(OrganizationRow.id).where(OrganizationRow.id == organization_id).with_for_update()
+            select(OrganizationRow.id).where(OrganizationRow.id == organization_id).with_for_update(key_share=True)
         )
 
 
@@ -117,8 +118,17 @@ class SqlUserRepository:
     async def count_admins(self, organization_id: UUID) -> int:
         return await self._rows.count(*_active(organization_id), UserRow.role == Role.ADMIN.value)
 
-    async def add_points(self, user_id: UUID, points: int) -> None:
-        await self._session.execute(update(UserRow).where(UserRow.id == user_id).values(points=UserRow.points + points))
+    async def add_points(self, points: Mapping[UUID, int]) -> None:
+        if not points:
+            return
+        ids = sorted(points)
+        if len(ids) > 1:
+            # Row locks in id order, so two batches crediting the same users cannot deadlock; the
+            # lock the UPDATE takes anyway (NO KEY UPDATE), which the credits' foreign keys do not block.
+            locking = select(UserRow.id).where(UserRow.id.in_(ids)).order_by(UserRow.id).with_for_update(key_share=True)
+            await self._session.execute(locking)
+        added = case(*[(UserRow.id == user_id, points[user_id]) for user_id in ids], else_=0)
+        await self._session.execute(update(UserRow).where(UserRow.id.in_(ids)).values(points=UserRow.points + added))
 
 
 def _active(organization_id: UUID) -> list[ColumnElement[bool]]:

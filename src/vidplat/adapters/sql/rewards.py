@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Rows
 from vidplat.adapters.sql.rows import ViewCreditRow
-from vidplat.domain import topics
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
 
@@ -27,38 +26,39 @@ def _credit(row: ViewCreditRow) -> ViewCredit:
 
 
 class SqlViewCreditRepository:
-    def __init__(self, session: AsyncSession, changed: set[str]) -> None:
+    """Credits are never taken back, so no cached value depends on them: they announce no topic."""
+
+    def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._rows = Rows(ViewCreditRow, session)
-        self._changed = changed
 
-    async def exists(self, user_id: UUID, video_id: UUID) -> bool:
-        # Asked of every stream not yet known to be credited: a probe, not advanced-alchemy's count.
-        found = await self._session.scalar(
-            select(literal(True)).where(ViewCreditRow.user_id == user_id, ViewCreditRow.video_id == video_id)
-        )
-        return found is not None
-
-    async def add_once(self, credit: ViewCredit) -> bool:
+    async def add_new(self, credits: Sequence[ViewCredit]) -> list[ViewCredit]:
         # The unique key decides, not a prior read: concurrent first views race to this one statement.
+        if not credits:
+            return []
+        # Sorted, so two batches that share pairs wait on each other in one order and never deadlock.
+        ordered = sorted(credits, key=lambda c: (c.user_id, c.video_id))
         insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
         statement = (
             insert(ViewCreditRow)
             .values(
-                id=credit.id,
-                organization_id=credit.organization_id,
-                user_id=credit.user_id,
-                video_id=credit.video_id,
-                points=credit.points,
-                awarded_at=credit.awarded_at,
+                [
+                    {
+                        "id": c.id,
+                        "organization_id": c.organization_id,
+                        "user_id": c.user_id,
+                        "video_id": c.video_id,
+                        "points": c.points,
+                        "awarded_at": c.awarded_at,
+                    }
+                    for c in ordered
+                ]
             )
             .on_conflict_do_nothing(index_elements=[ViewCreditRow.user_id, ViewCreditRow.video_id])
             .returning(ViewCreditRow.id)
         )
-        if await self._session.scalar(statement) is None:
-            return False
-        self._changed.add(topics.credit(credit.user_id, credit.video_id))
-        return True
+        inserted = set((await self._session.scalars(statement)).all())
+        return [c for c in credits if c.id in inserted]
 
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]:
         return await self._rows.page(

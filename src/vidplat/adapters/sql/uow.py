@@ -94,7 +94,7 @@ class SqlUnitOfWork:
 
     @cached_property
     def credits(self) -> ViewCreditRepository:
-        return SqlViewCreditRepository(self._open(), self._changed)
+        return SqlViewCreditRepository(self._open())
 
     def _open(self) -> AsyncSession:
         if self._session is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -17,47 +18,63 @@ from vidplat.domain.rewards.model import ViewCredit
 log = logging.getLogger(__name__)
 
 
+MAX_BATCH = 256  # credits per transaction, which keeps each statement's parameters well bounded
+
+
+@dataclass(slots=True)
+class _Pending:
+    credit: ViewCredit
+    credited: asyncio.Future[bool]  # True when this attempt put the view in the ledger
+
+    @property
+    def lock_key(self) -> str:
+        return f"credit:{self.credit.user_id}:{self.credit.video_id}"
+
+    def settle(self, credited: bool | BaseException) -> None:
+        if self.credited.done():  # cancelled at shutdown
+            return
+        if isinstance(credited, BaseException):
+            self.credited.set_exception(credited)
+        else:
+            self.credited.set_result(credited)
+
+
+@dataclass(slots=True)
+class _Batches:
+    under_way: dict[tuple[UUID, UUID], _Pending] = field(default_factory=dict)  # every view not settled yet
+    waiting: list[_Pending] = field(default_factory=list)  # those not in a batch yet
+    committing: asyncio.Task[None] | None = None
+    contended: set[asyncio.Task[None]] = field(default_factory=set)  # views another process holds the lock of
+
+
 @dataclass(frozen=True, slots=True)
 class CreditView:
     """Credit the first view of a video exactly once per (user, video).
 
     The lock keeps concurrent players of one user from racing; the database's unique
     (user, video) constraint is the fence that makes a double credit impossible even
-    when the lock backend is down or a lock expired mid-way. Within one process, calls for
-    the same view while one is under way wait for it instead of queueing on the lock.
+    when the lock backend is down or a lock expired mid-way.
+
+    Views that arrive while a batch commits wait for the next one, which takes them all: one
+    lock round trip and one transaction for the lot. A lone view waits for nothing, and under
+    load a batch grows with the load. Calls for a view already under way in this process share
+    its attempt instead of queueing on the lock.
     """
 
     uow: UnitOfWorkFactory
     lock: Lock
     clock: Clock
     points: int
-    _under_way: dict[tuple[UUID, UUID], asyncio.Future[bool]] = field(default_factory=dict, init=False, repr=False)
+    _batches: _Batches = field(default_factory=_Batches, init=False, repr=False)
 
     async def __call__(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
-        """True when this call credited the view.
-
-        Callers check the ledger first (OpenStream does, in the read it needs anyway), so
-        this goes straight to the lock and the idempotent insert.
-        """
+        """True when this call credited the view; False when it was credited before or by a concurrent call."""
         key = (user_id, video_id)
-        attempt = self._under_way.get(key)
-        if attempt is not None:
-            await asyncio.shield(attempt)
+        batches = self._batches
+        under_way = batches.under_way.get(key)
+        if under_way is not None:
+            await asyncio.shield(under_way.credited)
             return False
-        attempt = self._under_way[key] = asyncio.ensure_future(self._locked(organization_id, user_id, video_id))
-        attempt.add_done_callback(lambda _: self._under_way.pop(key, None))
-        # Shielded: the player that started the attempt may hang up; the others still wait for it.
-        return await asyncio.shield(attempt)
-
-    async def _locked(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
-        try:
-            async with self.lock.hold(f"credit:{user_id}:{video_id}"):
-                return await self._credit(organization_id, user_id, video_id)
-        except LockUnavailable:
-            log.warning("view credit lock unavailable; relying on the database constraint")
-            return await self._credit(organization_id, user_id, video_id)
-
-    async def _credit(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
         credit = ViewCredit(
             id=new_id(),
             organization_id=organization_id,
@@ -66,12 +83,75 @@ class CreditView:
             points=self.points,
             awarded_at=self.clock.now(),
         )
-        async with self.uow() as uow:
-            if not await uow.credits.add_once(credit):
-                return False
-            await uow.users.add_points(user_id, credit.points)
-            await uow.commit()
-        return True
+        pending = batches.under_way[key] = _Pending(credit, asyncio.get_running_loop().create_future())
+        pending.credited.add_done_callback(lambda _: batches.under_way.pop(key, None))
+        batches.waiting.append(pending)
+        if batches.committing is None:
+            batches.committing = asyncio.create_task(self._commit_waiting())
+        # Shielded: the player that asked first may hang up; the others still wait for its attempt.
+        return await asyncio.shield(pending.credited)
+
+    async def _commit_waiting(self) -> None:
+        batches = self._batches
+        batch: list[_Pending] = []
+        try:
+            while batches.waiting:
+                batch, batches.waiting = batches.waiting[:MAX_BATCH], batches.waiting[MAX_BATCH:]
+                await self._commit_batch(batch)
+        except BaseException:
+            # Cancelled (shutdown): nobody may wait for a batch that will never commit.
+            for pending in (*batch, *batches.waiting):
+                pending.credited.cancel()
+            batches.waiting = []
+            raise
+        finally:
+            batches.committing = None
+
+    async def _commit_batch(self, batch: list[_Pending]) -> None:
+        try:
+            async with self.lock.hold_free([p.lock_key for p in batch]) as held:
+                await self._insert([p for p in batch if p.lock_key in held])
+        except LockUnavailable:
+            log.warning("view credit lock unavailable; relying on the database constraint")
+            await self._insert(batch)
+            return
+        for pending in batch:
+            if pending.lock_key not in held:
+                # Another process holds it, so it is crediting this view now: wait for its outcome.
+                task = asyncio.create_task(self._commit_contended(pending))
+                self._batches.contended.add(task)
+                task.add_done_callback(self._batches.contended.discard)
+
+    async def _commit_contended(self, pending: _Pending) -> None:
+        try:
+            async with self.lock.hold(pending.lock_key):
+                await self._insert([pending])
+        except LockUnavailable:
+            log.warning("view credit lock unavailable; relying on the database constraint")
+            await self._insert([pending])
+        finally:
+            pending.credited.cancel()  # only if still unsettled, i.e. this task was cancelled
+
+    async def _insert(self, batch: list[_Pending]) -> None:
+        """Credit the batch in one transaction and settle each view with the outcome, failures included."""
+        if not batch:
+            return
+        try:
+            async with self.uow() as uow:
+                added = await uow.credits.add_new([p.credit for p in batch])
+                if added:
+                    points: Counter[UUID] = Counter()
+                    for credit in added:
+                        points[credit.user_id] += credit.points
+                    await uow.users.add_points(points)
+                    await uow.commit()
+        except Exception as exc:  # handed to every caller of the batch: OpenStream logs it and plays on
+            for pending in batch:
+                pending.settle(exc)
+            return
+        inserted = {credit.id for credit in added}
+        for pending in batch:
+            pending.settle(pending.credit.id in inserted)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

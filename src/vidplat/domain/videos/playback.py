@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from vidplat.domain import topics
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
 from vidplat.domain.ports import Clock, ReadCache, Storage, UnitOfWorkFactory, UrlSigner
@@ -87,12 +86,7 @@ class OpenStream:
             video = await cached_video(self.uow, self.cache, principal, video_id)
         if not video.is_playable or video.storage_key is None or video.size_bytes is None:
             raise VideoNotReady
-        # Players send many range requests per view: almost all find the view already credited.
-        if not await self._already_credited(principal, video.id):
-            try:
-                await self.credit(principal.organization_id, principal.user_id, video.id)
-            except Exception:
-                log.exception("crediting view of video %s failed; playback goes on", video.id)
+        await self._credit_once(principal, video.id)
         key = video.storage_key
         return Playable(
             size=video.size_bytes,
@@ -103,21 +97,23 @@ class OpenStream:
             read=lambda start, length: self.storage.read(key, start, length),
         )
 
-    async def _already_credited(self, principal: Principal, video_id: UUID) -> bool:
-        """Whether the ledger has the view; a failing ledger must not stop playback, so it says no."""
-        user_id = principal.user_id
+    async def _credit_once(self, principal: Principal, video_id: UUID) -> None:
+        """Credit the view unless this process knows it is credited; a failing ledger must not stop playback.
 
-        async def load() -> bool:
-            async with self.uow(read_only=True) as uow:
-                return await uow.credits.exists(user_id, video_id)
+        Players send many range requests per view, so almost every call is a cache hit. A miss
+        goes straight to the credit, which is idempotent: its lock and insert are shared with the
+        other views of a batch, so a redundant attempt costs about what probing the ledger would.
+        A credit is never taken back, so the cached answer depends on no topic.
+        """
+
+        async def credit() -> bool:
+            await self.credit(principal.organization_id, principal.user_id, video_id)
+            return True
 
         try:
-            return await self.cache.get_or_load(
-                ("credited", user_id, video_id), (topics.credit(user_id, video_id),), load
-            )
+            await self.cache.get_or_load(("credited", principal.user_id, video_id), (), credit)
         except Exception:
-            log.exception("checking the view credit of video %s failed", video_id)
-            return False
+            log.exception("crediting view of video %s failed; playback goes on", video_id)
 
 
 @dataclass(frozen=True, slots=True)
