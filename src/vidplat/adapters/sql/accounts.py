@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Rows, contains
@@ -121,14 +122,17 @@ class SqlUserRepository:
     async def add_points(self, points: Mapping[UUID, int]) -> None:
         if not points:
             return
+        users = cast("Table", UserRow.__table__)  # Core, not ORM-enabled: no session state to synchronise
         ids = sorted(points)
-        if len(ids) > 1:
-            # Row locks in id order, so two batches crediting the same users cannot deadlock; the
-            # lock the UPDATE takes anyway (NO KEY UPDATE), which the credits' foreign keys do not block.
-            locking = select(UserRow.id).where(UserRow.id.in_(ids)).order_by(UserRow.id).with_for_update(key_share=True)
-            await self._session.execute(locking)
-        added = case(*[(UserRow.id == user_id, points[user_id]) for user_id in ids], else_=0)
-        await self._session.execute(update(UserRow).where(UserRow.id.in_(ids)).values(points=UserRow.points + added))
+        # The rows are locked in id order before any is updated, so two batches crediting the same
+        # users cannot deadlock. NO KEY UPDATE is the lock the UPDATE takes anyway, and the one the
+        # credits' foreign-key checks (KEY SHARE) do not block.
+        locking = select(users.c.id).where(users.c.id.in_(ids)).order_by(users.c.id).with_for_update(key_share=True)
+        locked = locking.cte().prefix_with("MATERIALIZED", dialect="postgresql")
+        added = case(*[(users.c.id == user_id, points[user_id]) for user_id in ids], else_=0)
+        await self._session.execute(
+            update(users).where(users.c.id == locked.c.id).values(points=users.c.points + added)
+        )
 
 
 def _active(organization_id: UUID) -> list[ColumnElement[bool]]:
