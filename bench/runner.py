@@ -16,7 +16,7 @@ from bench import media
 from bench.config import MEMBERS, SERVE_WORKERS, Profile
 from bench.context import Bench
 from bench.nginx import nginx_binary, start_nginx
-from bench.procs import Processes
+from bench.procs import Processes, compile_bytecode
 from bench.results import RESULTS_DIR, Row, failed_row, render, write_json
 from bench.scenarios.api import s5, s6
 from bench.scenarios.coldstart import s8
@@ -95,6 +95,7 @@ async def _prepare(clock: Clock, profile: Profile, processes: Processes, state: 
     # Missing tools fail here, before anything is started.
     nginx_binary()
     wrk_binary()
+    compile_bytecode()
     big = media.noise_video(profile.big_video_mb)
     small = media.small_video()
     upload_file = media.sparse_upload(profile.upload_mib)
