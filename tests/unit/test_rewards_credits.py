@@ -11,7 +11,6 @@ from tests.unit.fakes import FakeLock
 from vidplat.domain.errors import UserNotFound
 from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import PageRequest
-from vidplat.domain.rewards import use_cases as rewards
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
 from vidplat.domain.videos.model import Video
@@ -145,10 +144,9 @@ async def test_concurrent_first_views_commit_together_one_lock_call_and_one_tran
 
 
 async def test_views_that_arrive_while_a_batch_commits_go_in_the_next_one_bounded_in_size(
-    world: World, acme: Tenant, member: Account, videos: list[Video], monkeypatch: pytest.MonkeyPatch
+    world: World, acme: Tenant, member: Account, videos: list[Video]
 ) -> None:
-    monkeypatch.setattr(rewards, "MAX_BATCH", 4)
-    credit = world.credit()
+    credit = CreditView(world.uow, world.lock, world.clock, VIEW_POINTS, max_batch=4)
     first = asyncio.ensure_future(credit(acme.org.id, member.user.id, videos[0].id))
     await asyncio.sleep(0)  # the lone first view starts a batch of its own at once
 

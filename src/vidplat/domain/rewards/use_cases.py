@@ -65,6 +65,7 @@ class CreditView:
     lock: Lock
     clock: Clock
     points: int
+    max_batch: int = MAX_BATCH
     _batches: _Batches = field(default_factory=_Batches, init=False, repr=False)
 
     async def __call__(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
@@ -96,7 +97,7 @@ class CreditView:
         batch: list[_Pending] = []
         try:
             while batches.waiting:
-                batch, batches.waiting = batches.waiting[:MAX_BATCH], batches.waiting[MAX_BATCH:]
+                batch, batches.waiting = batches.waiting[: self.max_batch], batches.waiting[self.max_batch :]
                 await self._commit_batch(batch)
         except BaseException:
             # Cancelled (shutdown): nobody may wait for a batch that will never commit.
