@@ -62,14 +62,16 @@ class Container:
     invalidations: RedisInvalidations | None = None  # keeps the read cache in step with other processes
     _listening: asyncio.Task[None] | None = None
 
-    async def start(self, *, run_schedules: bool = True) -> None:
+    async def start(self, *, run_schedules: bool = True, cache_reads: bool = True) -> None:
+        """Connect and start the background tasks; `cache_reads=False` (the SAQ worker) leaves the
+        production read cache off, so it needs no subscription to other processes' changes."""
         # Writes still unfinished after hours were cut short by a crash: nothing will finish them.
         await self.storage.sweep_temporary(STALE_TEMPORARY_SECONDS)
         if self.saq_queue is not None:
             await self.saq_queue.connect()
         if self.scheduler is not None and run_schedules:
             self.scheduler.start()
-        if self.invalidations is not None:
+        if self.invalidations is not None and cache_reads:
             self._listening = asyncio.create_task(self.invalidations.listen(), name="cache invalidations")
 
     async def close(self) -> None:

@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.clock import ShiftableClock
+from tests.integration.conftest import Platform
 from tests.unit.fakes import FakeClock
 from vidplat.adapters.local.cache import MemoryReadCache
 from vidplat.adapters.redis.invalidations import RedisInvalidations
@@ -164,3 +165,28 @@ async def test_a_logout_in_one_process_is_honoured_by_another_that_had_cached_th
     await eventually(lambda: len(second.cache) == 0)
     with pytest.raises(InvalidToken):
         await second.use_cases.authenticate(tokens.access_token)
+
+
+async def test_a_process_that_caches_no_reads_keeps_no_subscription_and_reads_through(
+    platform: Platform, client: Redis
+) -> None:
+    """The SAQ worker's start: jobs read each row once, so it is not worth a connection per process."""
+    channel = f"{platform.redis_prefix}:cache"
+
+    async def subscribers() -> int:
+        [(_, count)] = await client.pubsub_numsub(channel)
+        return int(count)
+
+    api = await platform.started()
+    await eventually(lambda: api.cache.active)
+    assert await subscribers() == 1
+
+    worker = platform.container()
+    await worker.start(run_schedules=False, cache_reads=False)
+    try:
+        listeners = [t for t in asyncio.all_tasks() if t.get_name() == "cache invalidations"]
+        assert len(listeners) == 1  # the API's: the worker started none
+        assert await subscribers() == 1
+        assert not worker.cache.active  # off: every read goes to the database
+    finally:
+        await worker.close()

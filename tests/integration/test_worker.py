@@ -69,7 +69,7 @@ async def main(crash_point):
     else:
         process = dataclasses.replace(process, storage=HangAfterMove(process.storage))
     container.use_cases = dataclasses.replace(container.use_cases, process_upload=process)
-    await container.start(run_schedules=False)
+    await container.start(run_schedules=False, cache_reads=False)
     await make_worker(container, concurrency=1, timers={FAST_TIMERS!r}).start()
 
 asyncio.run(main(sys.argv[1]))
@@ -82,7 +82,7 @@ async def running_worker(
 ) -> AsyncIterator[Worker[WorkerContext]]:
     """A worker over a container of its own, started like `vidplat worker` and stopped gracefully."""
     container = platform.container()
-    await container.start(run_schedules=False)
+    await container.start(run_schedules=False, cache_reads=False)
     worker = make_worker(container, concurrency=2, timers=timers)
     task = asyncio.create_task(worker.start())
     try:

@@ -93,5 +93,6 @@ def make_worker(
 async def run_worker(settings: Settings) -> None:
     container = bootstrap(settings)
     worker = make_worker(container)
-    await container.start(run_schedules=False)
+    # Jobs read rows once each: caching them would only cost a Redis subscription.
+    await container.start(run_schedules=False, cache_reads=False)
     await worker.start()
