@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,7 +62,7 @@ def plan_response(*, method: str, headers: Mapping[str, str], size: int, etag: s
     current = _parse_etag(etag)
     request = {name.lower(): value for name, value in headers.items()}
     modified = _to_seconds(last_modified)
-    sent = {"Accept-Ranges": "bytes", "ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
+    sent = {"Accept-Ranges": "bytes", "ETag": etag, "Last-Modified": _imf_fixdate(modified)}
     method = method.upper()
     status = _precondition_failure(method, request, current, modified)
     if status is not None:
@@ -179,6 +180,13 @@ def _http_date(value: str | None) -> datetime | None:
         return None
     # "-0000" yields a naive datetime; HTTP dates are always GMT.
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _imf_fixdate(moment: datetime) -> str:
+    # A player sends one video's Last-Modified with every range it asks for; formatting it was
+    # 5% of an offloaded stream request's CPU.
+    return format_datetime(moment, usegmt=True)
 
 
 def _to_seconds(moment: datetime) -> datetime:
