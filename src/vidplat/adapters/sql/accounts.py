@@ -61,7 +61,7 @@ class SqlOrganizationRepository:
     async def lock(self, organization_id: UUID) -> None:
         # SQLite renders no FOR UPDATE; it needs none, every transaction there holds the write lock.
         await self._session.execute(
-            select(OrganizationRow.id).where(OrganizationRow.id == organization_id).with_for_update(key_share=True)
+            select(OrganizationRow.id).where(OrganizationRow.id == organization_id).with_for_update()
         )
 
 
