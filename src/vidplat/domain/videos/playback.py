@@ -79,11 +79,7 @@ class OpenStream:
 
     async def __call__(self, principal: Principal, video_id: UUID, *, fresh: bool = False) -> Playable:
         """The video's file and its validators; `fresh` reads the row, not a cached copy of it."""
-        if fresh:
-            async with self.uow(read_only=True) as uow:
-                video = await visible_video(uow, principal, video_id)
-        else:
-            video = await cached_video(self.uow, self.cache, principal, video_id)
+        video = await cached_video(self.uow, NO_CACHE if fresh else self.cache, principal, video_id)
         if not video.is_playable or video.storage_key is None or video.size_bytes is None:
             raise VideoNotReady
         await self._credit_once(principal, video.id)
