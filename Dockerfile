@@ -26,7 +26,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 # Then the project itself. README.md is part of the package metadata; the glob keeps
 # the build working whether Alembic is configured in alembic.ini or in pyproject.toml.
 COPY README.md alembic.ini* ./
-COPY migrations ./migrations
+# The migrations ship inside the package (src/vidplat/adapters/sql/migrations).
 COPY src ./src
 RUN uv sync --frozen --no-dev
 

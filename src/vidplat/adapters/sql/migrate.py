@@ -13,15 +13,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-import vidplat
-
-# src/vidplat/../../migrations: the migrations ship with the source checkout, next to alembic.ini.
-MIGRATIONS = Path(vidplat.__file__).resolve().parents[2] / "migrations"
+# Shipped inside the package, so an installed wheel can migrate as well as a source checkout.
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:
     if not (MIGRATIONS / "env.py").is_file():
-        raise RuntimeError(f"Alembic migrations not found in {MIGRATIONS}; run vidplat from its source checkout.")
+        raise RuntimeError(f"Alembic migrations not found in {MIGRATIONS}: the vidplat installation is incomplete.")
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ConfigParser interpolates %
