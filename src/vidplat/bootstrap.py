@@ -18,11 +18,12 @@ from vidplat.adapters.local.jobs import InProcessJobQueue, InProcessScheduler, P
 from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.adapters.local.lock import InProcessLock
 from vidplat.adapters.media.probe import PyAvProbe
+from vidplat.adapters.metrics import count_events
 from vidplat.adapters.redis.health import redis_ready
 from vidplat.adapters.redis.invalidations import RedisInvalidations
 from vidplat.adapters.redis.limiter import RedisAttemptLimiter
 from vidplat.adapters.redis.lock import RedisLock
-from vidplat.adapters.saq.queue import RetryPolicy, SaqJobQueue
+from vidplat.adapters.saq.queue import PrefixedQueue, RetryPolicy, SaqJobQueue
 from vidplat.adapters.security.access_tokens import JwtTokenCodec
 from vidplat.adapters.security.passwords import Argon2Hasher
 from vidplat.adapters.security.playback import HmacUrlSigner
@@ -114,6 +115,7 @@ def bootstrap(
     Tests pass a clock, a cheaper hasher or a faster job retry policy; nothing else varies.
     """
     clock = clock or SystemClock()
+    count_events()
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
@@ -142,7 +144,7 @@ def bootstrap(
         publish = invalidations.publish
         lock = RedisLock(redis, settings.redis_prefix)
         limiter = RedisAttemptLimiter(redis, settings.redis_prefix, auth.login_max_failures, auth.login_window_seconds)
-        saq_queue = Queue.from_url(settings.redis_url, name=saq_queue_name(settings))
+        saq_queue = PrefixedQueue.from_url(settings.redis_url, name=saq_queue_name(settings))
         jobs = SaqJobQueue(saq_queue, job_policy)
         checks["lock"] = checks["job_queue"] = lambda: redis_ready(redis)
     else:

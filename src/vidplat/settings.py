@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIN_SECRET_BYTES = 32
+MAX_PORT = 65535
 
 
 class SettingsError(Exception):
@@ -47,6 +48,8 @@ class Settings:
     # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
     accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
+    log_format: str = "console"  # or "json": one object per line
+    worker_metrics_port: int | None = None  # the SAQ worker's own metrics endpoint; unset: none
 
     @property
     def embedded(self) -> bool:
@@ -80,6 +83,8 @@ class Settings:
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
             accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            log_format=_choice(reader, "LOG_FORMAT", ("console", "json")),
+            worker_metrics_port=_port(reader, "WORKER_METRICS_PORT"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
@@ -93,6 +98,21 @@ class Settings:
                 argon2_parallelism=reader.number("ARGON2_PARALLELISM", 2),
             ),
         )
+
+
+def _choice(reader: _Reader, name: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first is the default), case-insensitively."""
+    value = reader.text(name, allowed[0]).lower()
+    if value not in allowed:
+        raise SettingsError(f"VIDPLAT_{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _port(reader: _Reader, name: str) -> int | None:
+    port = reader.number(name, 0) or None
+    if port is not None and port > MAX_PORT:
+        raise SettingsError(f"VIDPLAT_{name} must be a TCP port (1 to {MAX_PORT}), got {port}")
+    return port
 
 
 def _location(prefix: str | None) -> str | None:

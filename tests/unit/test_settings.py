@@ -81,3 +81,18 @@ def test_no_accel_redirect_prefix_means_vidplat_sends_the_bytes_itself(tmp_path:
     assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).accel_redirect_prefix is None
     configured = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_ACCEL_REDIRECT_PREFIX": "/_media/"})
     assert configured.accel_redirect_prefix == "/_media/"
+
+
+def test_log_format_is_console_by_default_json_on_request_and_nothing_else(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).log_format == "console"
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_LOG_FORMAT": "JSON"}).log_format == "json"
+    with pytest.raises(SettingsError, match="VIDPLAT_LOG_FORMAT must be one of console, json"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_LOG_FORMAT": "xml"})
+
+
+def test_the_worker_metrics_port_is_off_unless_set_and_must_be_a_port(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).worker_metrics_port is None
+    env = {"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_WORKER_METRICS_PORT": "9101"}
+    assert Settings.from_env(env).worker_metrics_port == 9101
+    with pytest.raises(SettingsError, match="VIDPLAT_WORKER_METRICS_PORT must be a TCP port"):
+        Settings.from_env({**env, "VIDPLAT_WORKER_METRICS_PORT": "70000"})

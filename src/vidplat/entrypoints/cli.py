@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 
 import click
@@ -11,6 +10,7 @@ import uvicorn
 from dotenv import load_dotenv
 
 from vidplat.adapters.sql.migrate import run_migrations
+from vidplat.entrypoints.logs import configure_logging
 from vidplat.settings import Settings, SettingsError
 
 
@@ -34,6 +34,7 @@ def main() -> None:
 def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP API (embedded mode: also migrates SQLite and runs jobs in-process)."""
     settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
     if settings.embedded and workers > 1:
         # Locks, throttling, jobs and cache invalidation live in the one process.
         raise click.UsageError("--workers above 1 needs the production wiring (VIDPLAT_REDIS_URL)")
@@ -49,6 +50,7 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through our handler and format (entrypoints/logs.py)
         server_header=False,
         proxy_headers=False,
     )
@@ -62,7 +64,7 @@ def worker() -> None:
     settings = _settings()
     if settings.embedded:
         raise click.ClickException("VIDPLAT_REDIS_URL is not set: in the embedded mode `vidplat serve` runs the jobs")
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_worker(settings))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vidplat.domain import events
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState, overview, state, trial_plan
@@ -71,6 +72,14 @@ class Subscribe:
             )
             await uow.subscriptions.add(subscription)
             await uow.commit()
+        events.record(
+            "subscription_changed",
+            "subscription activated",
+            change="activated",
+            organization_id=str(principal.organization_id),
+            plan=plan.code.value,
+            ends_at=str(subscription.ends_at),
+        )
         return state(subscription, now)
 
 
@@ -128,4 +137,11 @@ class ExpireSubscriptions:
                 )
             )
             await uow.commit()
+        events.record(
+            "subscription_changed",
+            "subscription expired",
+            change="expired",
+            organization_id=str(subscription.organization_id),
+            plan=subscription.plan.code.value,
+        )
         return 1

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from vidplat.domain import events
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import UserNotFound
 from vidplat.domain.ids import new_id
@@ -151,6 +152,8 @@ class CreditView:
                 pending.settle(exc)
             return
         inserted = {credit.id for credit in added}
+        if inserted:  # DEBUG: one line per batch would drown the log under load; metrics count them
+            events.record("views_credited", "views credited", level=logging.DEBUG, count=len(inserted))
         for pending in batch:
             pending.settle(pending.credit.id in inserted)
 

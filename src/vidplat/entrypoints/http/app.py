@@ -17,9 +17,11 @@ from vidplat.bootstrap import Container
 from vidplat.entrypoints.http.auth import AuthController
 from vidplat.entrypoints.http.headers import SecurityHeaders
 from vidplat.entrypoints.http.health import HealthController
+from vidplat.entrypoints.http.metrics import metrics_routes
 from vidplat.entrypoints.http.ops import SIGNATURE_NAMESPACE, ops_routes
 from vidplat.entrypoints.http.organizations import OrganizationController
 from vidplat.entrypoints.http.problems import exception_handlers
+from vidplat.entrypoints.http.request_id import RequestId
 from vidplat.entrypoints.http.security import authentication, provide_principal, provide_use_cases
 from vidplat.entrypoints.http.streaming import StreamingController
 from vidplat.entrypoints.http.users import MeController, UserController
@@ -41,6 +43,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
 
     settings = container.settings
     ops_handlers, ops_dependencies = ops_routes(settings, container.saq_queue)
+    metrics_handlers, metrics_middleware = metrics_routes(settings)
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -51,6 +54,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             VideoController,
             StreamingController,
             *ops_handlers,
+            *metrics_handlers,
         ],
         state=State({"use_cases": container.use_cases, "checks": container.checks, "container": container}),
         dependencies={
@@ -59,7 +63,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             **ops_dependencies,
         },
         signature_namespace=SIGNATURE_NAMESPACE,
-        middleware=[authentication],
+        middleware=[*metrics_middleware, authentication],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
@@ -75,6 +79,8 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             security=[{"BearerToken": []}],
         ),
         debug=False,
+        logging_config=None,  # the process configures logging once (entrypoints/logs.py), one format for all
     )
     app.asgi_handler = SecurityHeaders(app.asgi_handler)  # around everything: 404s and CORS preflights too
+    app.asgi_handler = RequestId(app.asgi_handler)
     return app
