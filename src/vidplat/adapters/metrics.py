@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, multiprocess
 
@@ -65,6 +68,24 @@ def count_events() -> None:
     EVENTS.setLevel(logging.DEBUG)  # recorded whatever the log level shows
     if not any(isinstance(handler, EventMetrics) for handler in EVENTS.handlers):
         EVENTS.addHandler(EventMetrics())
+
+
+@contextmanager
+def shared_between(processes: int) -> Iterator[None]:
+    """Around starting `processes` server processes: with more than one, each writes its metrics to
+    files in one fresh directory that a scrape adds up (an operator's own PROMETHEUS_MULTIPROC_DIR wins).
+
+    It must be set before the processes import prometheus_client: uvicorn spawns fresh interpreters.
+    """
+    if processes < 2 or os.environ.get(MULTIPROCESS_DIR):  # noqa: PLR2004 - one process has one registry
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="vidplat-metrics-") as path:
+        os.environ[MULTIPROCESS_DIR] = path
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROCESS_DIR]
 
 
 def registry() -> CollectorRegistry:

@@ -33,6 +33,8 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP API (embedded mode: also migrates SQLite and runs jobs in-process)."""
+    from vidplat.adapters.metrics import shared_between
+
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     if settings.embedded and workers > 1:
@@ -43,17 +45,18 @@ def serve(host: str, port: int, workers: int) -> None:
         run_migrations(settings.database_url)
     if settings.embedded:
         click.echo(f"vidplat (embedded mode, data in {settings.data_dir}) on http://{host}:{port}  docs: /docs")
-    uvicorn.run(
-        "vidplat.entrypoints.asgi:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        log_config=None,  # uvicorn's lines go through our handler and format (entrypoints/logs.py)
-        server_header=False,
-        proxy_headers=False,
-    )
+    with shared_between(workers):
+        uvicorn.run(
+            "vidplat.entrypoints.asgi:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn's lines go through our handler and format (entrypoints/logs.py)
+            server_header=False,
+            proxy_headers=False,
+        )
 
 
 @main.command()

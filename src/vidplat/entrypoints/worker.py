@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from uuid import UUID
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
 from saq import CronJob, Job, Worker
@@ -121,12 +122,18 @@ def make_worker(
     )
 
 
+def serve_metrics(port: int) -> WSGIServer:
+    """The worker's own Prometheus endpoint (its jobs' counts and durations), in a background thread."""
+    server, _ = start_http_server(port, registry=registry())
+    log.info("worker metrics on port %d", port)
+    return server
+
+
 async def run_worker(settings: Settings) -> None:
     container = bootstrap(settings)
     worker = make_worker(container)
     if settings.worker_metrics_port is not None:
-        start_http_server(settings.worker_metrics_port, registry=registry())
-        log.info("worker metrics on port %d", settings.worker_metrics_port)
+        serve_metrics(settings.worker_metrics_port)
     # Jobs read rows once each: caching them would only cost a Redis subscription.
     await container.start(run_schedules=False, cache_reads=False)
     await worker.start()

@@ -17,7 +17,7 @@ from vidplat.bootstrap import Container
 from vidplat.entrypoints.http.auth import AuthController
 from vidplat.entrypoints.http.headers import SecurityHeaders
 from vidplat.entrypoints.http.health import HealthController
-from vidplat.entrypoints.http.metrics import metrics_routes
+from vidplat.entrypoints.http.metrics import RequestMetrics, metrics_routes
 from vidplat.entrypoints.http.ops import SIGNATURE_NAMESPACE, ops_routes
 from vidplat.entrypoints.http.organizations import OrganizationController
 from vidplat.entrypoints.http.problems import exception_handlers
@@ -43,7 +43,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
 
     settings = container.settings
     ops_handlers, ops_dependencies = ops_routes(settings, container.saq_queue)
-    metrics_handlers, metrics_middleware = metrics_routes(settings)
+    metrics_handlers = metrics_routes(settings)
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -63,7 +63,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             **ops_dependencies,
         },
         signature_namespace=SIGNATURE_NAMESPACE,
-        middleware=[*metrics_middleware, authentication],
+        middleware=[authentication],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
@@ -82,5 +82,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
         logging_config=None,  # the process configures logging once (entrypoints/logs.py), one format for all
     )
     app.asgi_handler = SecurityHeaders(app.asgi_handler)  # around everything: 404s and CORS preflights too
+    if metrics_handlers:  # counted only where someone can read them
+        app.asgi_handler = RequestMetrics(app.asgi_handler)
     app.asgi_handler = RequestId(app.asgi_handler)
     return app
