@@ -12,7 +12,7 @@ from uuid import UUID
 from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
-from vidplat.domain.rewards.model import ViewCredit
+from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.videos.model import Video, VideoStatus
 
 if TYPE_CHECKING:
@@ -180,6 +180,10 @@ class FakeUserRepository(_Repository[User]):
             await self.uow.claim((self.name, user_id))
             if self.table.find(user_id) is not None:
                 self.points[user_id] = self.points.get(user_id, 0) + points[user_id]
+
+    async def leaderboard(self, organization_id: UUID, page: PageRequest) -> Page[Standing]:
+        # An order with ties and a partial index: SQL semantics, tested on the real unit of work instead.
+        raise NotImplementedError("insights are tested against SQLite and PostgreSQL")
 
     def publish(self) -> None:
         """Fold the increments into the staged rows, over the committed totals (the table publishes them)."""
@@ -361,3 +365,7 @@ class FakeViewCreditRepository(_Repository[ViewCredit]):
         await self._call()
         mine = [c for c in self.table.rows() if c.user_id == user_id]
         return _page(_sorted(mine, self.uow.store, lambda c: c.awarded_at, newest_first=True), page)
+
+    async def viewers(self, organization_id: UUID, video_id: UUID, page: PageRequest) -> Page[Viewer]:
+        # A join, an order and a count: SQL semantics, tested on the real unit of work instead.
+        raise NotImplementedError("insights are tested against SQLite and PostgreSQL")

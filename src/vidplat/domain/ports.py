@@ -22,7 +22,7 @@ from uuid import UUID
 from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshToken, Role, Session, User
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
-from vidplat.domain.rewards.model import ViewCredit
+from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
 
 T = TypeVar("T")
@@ -210,6 +210,10 @@ class UserRepository(Protocol):
         """Atomically add to each user's running total."""
         ...
 
+    async def leaderboard(self, organization_id: UUID, page: PageRequest) -> Page[Standing]:
+        """Active users by points, highest first, equal totals by id."""
+        ...
+
 
 class SessionRepository(Protocol):
     async def add(self, session: Session) -> None: ...
@@ -293,6 +297,10 @@ class ViewCreditRepository(Protocol):
         ...
 
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]: ...
+
+    async def viewers(self, organization_id: UUID, video_id: UUID, page: PageRequest) -> Page[Viewer]:
+        """The video's credits of active users, newest first."""
+        ...
 
 
 class UnitOfWork(Protocol):

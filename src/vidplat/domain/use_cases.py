@@ -29,6 +29,7 @@ from vidplat.domain.ports import (
     UnitOfWorkFactory,
     UrlSigner,
 )
+from vidplat.domain.rewards.insights import Leaderboard, VideoViewers
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
 from vidplat.domain.videos.catalog import (
     DeleteVideo,
@@ -100,6 +101,8 @@ class UseCases:
     redeem_playback: RedeemPlayback
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
+    video_viewers: VideoViewers
+    leaderboard: Leaderboard
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
@@ -140,4 +143,6 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         redeem_playback=RedeemPlayback(p.uow, p.signer, p.clock),
         open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
+        video_viewers=VideoViewers(p.uow),
+        leaderboard=Leaderboard(p.uow),
     )

@@ -14,6 +14,7 @@ from vidplat.adapters.sql.rows import OrganizationRow, UserRow
 from vidplat.domain import topics
 from vidplat.domain.accounts.model import Organization, Role, User
 from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.rewards.model import Standing
 
 
 def _organization(row: OrganizationRow) -> Organization:
@@ -133,6 +134,20 @@ class SqlUserRepository:
         await self._session.execute(
             update(users).where(users.c.id == locked.c.id).values(points=users.c.points + added)
         )
+
+    async def leaderboard(self, organization_id: UUID, page: PageRequest) -> Page[Standing]:
+        # ix_users_leaderboard (partial on active users) serves the filter, the order and the count.
+        active = _active(organization_id)
+        rows = await self._session.execute(
+            select(UserRow.id, UserRow.email, UserRow.points)
+            .where(*active)
+            .order_by(UserRow.points.desc(), UserRow.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        total = await self._session.scalar(select(func.count()).select_from(UserRow).where(*active))
+        items = [Standing(user_id=r.id, email=r.email, points=r.points) for r in rows]
+        return Page(items, total or 0, page.limit, page.offset)
 
 
 def _active(organization_id: UUID) -> list[ColumnElement[bool]]:

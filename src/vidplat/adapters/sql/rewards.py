@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from typing import cast
 from uuid import UUID
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Rows
-from vidplat.adapters.sql.rows import ViewCreditRow
+from vidplat.adapters.sql.rows import UserRow, ViewCreditRow
 from vidplat.domain.pagination import Page, PageRequest
-from vidplat.domain.rewards.model import ViewCredit
+from vidplat.domain.rewards.model import ViewCredit, Viewer
 
 
 def _credit(row: ViewCreditRow) -> ViewCredit:
@@ -69,3 +69,28 @@ class SqlViewCreditRepository:
             ViewCreditRow.user_id == user_id,
             order_by=[ViewCreditRow.awarded_at.desc(), ViewCreditRow.id.desc()],
         )
+
+    async def viewers(self, organization_id: UUID, video_id: UUID, page: PageRequest) -> Page[Viewer]:
+        # ix_view_credits_video_awarded serves the filter and the order: a page reads only its rows.
+        credited = (
+            ViewCreditRow.video_id == video_id,
+            ViewCreditRow.organization_id == organization_id,
+            UserRow.deleted_at.is_(None),
+        )
+        joined = select(ViewCreditRow.user_id, UserRow.email, ViewCreditRow.points, ViewCreditRow.awarded_at).join(
+            UserRow, UserRow.id == ViewCreditRow.user_id
+        )
+        rows = await self._session.execute(
+            joined.where(*credited)
+            .order_by(ViewCreditRow.awarded_at.desc(), ViewCreditRow.id.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        total = await self._session.scalar(
+            select(func.count())
+            .select_from(ViewCreditRow)
+            .join(UserRow, UserRow.id == ViewCreditRow.user_id)
+            .where(*credited)
+        )
+        items = [Viewer(user_id=r.user_id, email=r.email, points=r.points, awarded_at=r.awarded_at) for r in rows]
+        return Page(items, total or 0, page.limit, page.offset)

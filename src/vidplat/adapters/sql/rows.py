@@ -163,3 +163,14 @@ Index("ix_subscriptions_history", SubscriptionRow.organization_id, SubscriptionR
 Index("ix_videos_organization_created", VideoRow.organization_id, VideoRow.created_at)
 _pending = VideoRow.pending_key.is_not(None)
 Index("ix_videos_pending", VideoRow.updated_at, postgresql_where=_pending, sqlite_where=_pending)
+# Insights: a video's viewers newest first (also the index behind the video_id foreign key), and
+# an organization's leaderboard of active users, highest first, ties by id.
+Index("ix_view_credits_video_awarded", ViewCreditRow.video_id, ViewCreditRow.awarded_at.desc(), ViewCreditRow.id.desc())
+Index(
+    "ix_users_leaderboard",
+    UserRow.organization_id,
+    UserRow.points.desc(),
+    UserRow.id,
+    postgresql_where=_live_user,
+    sqlite_where=_live_user,
+)

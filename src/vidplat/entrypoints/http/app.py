@@ -17,6 +17,7 @@ from vidplat.bootstrap import Container
 from vidplat.entrypoints.http.auth import AuthController
 from vidplat.entrypoints.http.headers import SecurityHeaders
 from vidplat.entrypoints.http.health import HealthController
+from vidplat.entrypoints.http.insights import InsightsController
 from vidplat.entrypoints.http.metrics import RequestMetrics, metrics_routes
 from vidplat.entrypoints.http.ops import SIGNATURE_NAMESPACE, ops_routes
 from vidplat.entrypoints.http.organizations import OrganizationController
@@ -55,6 +56,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             StreamingController,
             *ops_handlers,
             *metrics_handlers,
+            InsightsController,
         ],
         state=State({"use_cases": container.use_cases, "checks": container.checks, "container": container}),
         dependencies={
