@@ -6,15 +6,15 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-from vidplat.domain.accounts.model import Principal, Role, User, check_password, normalize_email
+from vidplat.domain.accounts.model import Principal, Role, User, UserField, check_password, normalize_email
 from vidplat.domain.errors import EmailTaken, LastAdmin, UserNotFound, WrongPassword
 from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 
 
-async def _user(uow: UnitOfWork, principal: Principal, user_id: UUID) -> User:
-    user = await uow.users.get(principal.organization_id, user_id)
+async def _user(uow: UnitOfWork, principal: Principal, user_id: UUID, *, for_update: bool = False) -> User:
+    user = await uow.users.get(principal.organization_id, user_id, for_update=for_update)
     if user is None:
         raise UserNotFound
     return user
@@ -112,15 +112,19 @@ class UpdateUser:
         principal.require_admin()
         password_hash = None if cmd.password is None else await self.hasher.hash(check_password(cmd.password))
         async with self.uow() as uow:
-            user = await _user(uow, principal, user_id)
+            # Locked (user row, then organization), so a concurrent delete or demotion is seen, not undone.
+            user = await _user(uow, principal, user_id, for_update=True)
+            changed: list[UserField] = []
             if cmd.role is not None and cmd.role is not user.role:
                 if cmd.role is Role.MEMBER:
                     await _ensure_another_admin(uow, user)
                 user.role = cmd.role
+                changed.append("role")
             if password_hash is not None:
                 user.password_hash = password_hash
+                changed.append("password_hash")
                 await uow.sessions.revoke_all_for_user(user.id, self.clock.now())
-            await uow.users.update(user)
+            await uow.users.update(user, *changed)
             await uow.commit()
         return user
 
@@ -137,10 +141,10 @@ class DeleteUser:
             principal.require_admin()
         now = self.clock.now()
         async with self.uow() as uow:
-            user = await _user(uow, principal, user_id)
+            user = await _user(uow, principal, user_id, for_update=True)
             await _ensure_another_admin(uow, user)
             user.deleted_at = now
-            await uow.users.update(user)
+            await uow.users.update(user, "deleted_at")
             await uow.sessions.revoke_all_for_user(user.id, now)
             await uow.commit()
 
@@ -159,11 +163,16 @@ class ChangeOwnPassword:
 
     async def __call__(self, principal: Principal, cmd: ChangePasswordCommand) -> None:
         new_hash = await self.hasher.hash(check_password(cmd.new_password, "new_password"))
+        # argon2 runs outside any transaction; the write below re-reads the row under its lock.
+        async with self.uow(read_only=True) as uow:
+            verified = (await _user(uow, principal, principal.user_id)).password_hash
+        if not await self.hasher.verify(verified, cmd.current_password):
+            raise WrongPassword
         async with self.uow() as uow:
-            user = await _user(uow, principal, principal.user_id)
-            if not await self.hasher.verify(user.password_hash, cmd.current_password):
-                raise WrongPassword
+            user = await _user(uow, principal, principal.user_id, for_update=True)
+            if user.password_hash != verified:
+                raise WrongPassword  # changed meanwhile: the password given was checked against the old one
             user.password_hash = new_hash
-            await uow.users.update(user)
+            await uow.users.update(user, "password_hash")
             await uow.sessions.revoke_all_for_user(user.id, self.clock.now(), keep=principal.session_id)
             await uow.commit()
