@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sqlalchemy import text
 
@@ -103,6 +103,25 @@ def stopping_before_write(db: Database, gap: Gap) -> UnitOfWorkFactory:
 
     def make(*, read_only: bool = False) -> UnitOfWork:
         uow = _GapUnitOfWork(db.sessions, db.publish, read_only=read_only)
+        uow.gap = gap
+        return uow
+
+    return make
+
+
+class _LateUnitOfWork(SqlUnitOfWork):
+    gap: Gap
+
+    async def __aenter__(self) -> Self:
+        await asyncio.wait_for(self.gap.stop(), WITHIN)
+        return await super().__aenter__()
+
+
+def beginning_late(db: Database, gap: Gap) -> UnitOfWorkFactory:
+    """A unit-of-work factory whose first transaction stops at the gap before it begins: a request delayed there."""
+
+    def make(*, read_only: bool = False) -> UnitOfWork:
+        uow = _LateUnitOfWork(db.sessions, db.publish, read_only=read_only)
         uow.gap = gap
         return uow
 
