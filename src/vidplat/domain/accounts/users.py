@@ -21,11 +21,19 @@ async def _user(uow: UnitOfWork, principal: Principal, user_id: UUID, *, for_upd
 
 
 async def _ensure_another_admin(uow: UnitOfWork, user: User) -> None:
-    """Refuse to remove the organization's last active admin; the org lock makes the count race-free."""
-    if user.is_admin:
-        await uow.organizations.lock(user.organization_id)
-        if await uow.users.count_admins(user.organization_id) <= 1:
-            raise LastAdmin
+    """Refuse to remove the organization's last active admin; the caller's organization lock keeps the count true."""
+    if user.is_admin and await uow.users.count_admins(user.organization_id) <= 1:
+        raise LastAdmin
+
+
+async def _locked_user(uow: UnitOfWork, principal: Principal, user_id: UUID, *, admins_counted: bool) -> User:
+    """The user's row locked until commit, after the organization's lock when the admins will be counted.
+
+    Always the organization before the row, so that two of these never wait for each other in a cycle.
+    """
+    if admins_counted:
+        await uow.organizations.lock(principal.organization_id)
+    return await _user(uow, principal, user_id, for_update=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +120,8 @@ class UpdateUser:
         principal.require_admin()
         password_hash = None if cmd.password is None else await self.hasher.hash(check_password(cmd.password))
         async with self.uow() as uow:
-            # Locked (user row, then organization), so a concurrent delete or demotion is seen, not undone.
-            user = await _user(uow, principal, user_id, for_update=True)
+            # Locked, so a concurrent deletion or demotion is seen, not written over.
+            user = await _locked_user(uow, principal, user_id, admins_counted=cmd.role is Role.MEMBER)
             changed: list[UserField] = []
             if cmd.role is not None and cmd.role is not user.role:
                 if cmd.role is Role.MEMBER:
@@ -141,7 +149,7 @@ class DeleteUser:
             principal.require_admin()
         now = self.clock.now()
         async with self.uow() as uow:
-            user = await _user(uow, principal, user_id, for_update=True)
+            user = await _locked_user(uow, principal, user_id, admins_counted=True)
             await _ensure_another_admin(uow, user)
             user.deleted_at = now
             await uow.users.update(user, "deleted_at")
