@@ -115,3 +115,14 @@ async def test_a_replacement_uploaded_while_an_earlier_upload_publishes_stays_pe
     assert await scene.row("pending_key", "storage_key", "status") == (newer, media_key(scene.key), "ready")
     assert jobs.enqueued == [(scene.video.id, newer)]
     assert newer in scene.storage.files
+
+
+async def test_a_video_trashed_while_an_edit_is_written_stays_trashed(db: Database) -> None:
+    scene, gap = await _scene(db, served=True), Gap()
+    edit = EditVideo(stopping_before_write(db, gap), scene.clock)
+    editing = asyncio.create_task(edit(scene.admin, scene.video.id, EditVideoCommand(description="Notes")))
+
+    await run_in_gap(db, gap, editing, DeleteVideo(db.uow, scene.clock)(scene.admin, scene.video.id))
+
+    await editing
+    assert await scene.row("description", "deleted_at IS NOT NULL") == ("Notes", True)
