@@ -1,9 +1,10 @@
-"""Two writers interleaved on PostgreSQL by explicit barriers, not by timing.
+"""Two writers interleaved by explicit barriers, not by timing.
 
-One writer stops at a Gap (inside its slow step, or just before it writes back what it read);
-the other runs until it has committed or is waiting for a row lock the first one holds; then
-the first goes on. Without a row lock the second commits inside the gap, which is the
-interleaving that loses an update; with one it waits, and the test still ends.
+One writer stops at a Gap (inside its slow step, before its transaction begins, or just before
+it writes back what it read); the other runs until it has committed or, on PostgreSQL, is
+waiting for a row lock the first one holds (run_in_gap); then the first goes on. Without a row
+lock the second commits inside the gap, which is the interleaving that loses an update; with
+one it waits, and the test still ends.
 """
 
 from __future__ import annotations
