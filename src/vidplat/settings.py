@@ -27,6 +27,10 @@ class AuthSettings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 2
+    login_address_max_attempts: int = 100
+    login_address_window_seconds: int = 60
+    signup_address_max_attempts: int = 10
+    signup_address_window_seconds: int = 3600
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +95,10 @@ class Settings:
                 argon2_time_cost=reader.number("ARGON2_TIME_COST", 3),
                 argon2_memory_kib=reader.number("ARGON2_MEMORY_KIB", 65536),
                 argon2_parallelism=reader.number("ARGON2_PARALLELISM", 2),
+                login_address_max_attempts=reader.number("LOGIN_ADDRESS_MAX_ATTEMPTS", 100),
+                login_address_window_seconds=reader.number("LOGIN_ADDRESS_WINDOW_SECONDS", 60),
+                signup_address_max_attempts=reader.number("SIGNUP_ADDRESS_MAX_ATTEMPTS", 10),
+                signup_address_window_seconds=reader.number("SIGNUP_ADDRESS_WINDOW_SECONDS", 3600),
             ),
         )
 
