@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 from uuid import UUID
 
-from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User
+from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User, org_name_key
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
@@ -111,7 +111,7 @@ class FakeOrganizationRepository(_Repository[Organization]):
 
     async def name_exists(self, name: str) -> bool:
         await self._call()
-        return any(org.name.lower() == name.lower() for org in self.table.rows())
+        return any(org_name_key(org.name) == org_name_key(name) for org in self.table.rows())
 
     async def slug_exists(self, slug: str) -> bool:
         await self._call()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vidplat.adapters.sql.queries import Rows, contains
 from vidplat.adapters.sql.rows import OrganizationRow, UserRow
 from vidplat.domain import topics
-from vidplat.domain.accounts.model import Organization, Role, User
+from vidplat.domain.accounts.model import Organization, Role, User, org_name_key
 from vidplat.domain.pagination import Page, PageRequest
 
 
@@ -40,7 +40,11 @@ class SqlOrganizationRepository:
 
     async def add(self, organization: Organization) -> None:
         row = OrganizationRow(
-            id=organization.id, name=organization.name, slug=organization.slug, created_at=organization.created_at
+            id=organization.id,
+            name=organization.name,
+            name_key=org_name_key(organization.name),
+            slug=organization.slug,
+            created_at=organization.created_at,
         )
         await self._rows.add(row)
 
@@ -53,7 +57,7 @@ class SqlOrganizationRepository:
         return _organization(row) if row else None
 
     async def name_exists(self, name: str) -> bool:
-        return await self._rows.exists(func.lower(OrganizationRow.name) == func.lower(name))
+        return await self._rows.exists(OrganizationRow.name_key == org_name_key(name))
 
     async def slug_exists(self, slug: str) -> bool:
         return await self._rows.exists(OrganizationRow.slug == slug)
