@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 from uuid import UUID
 
-from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User, UserField
+from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User, UserField, org_name_key
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
@@ -119,7 +119,7 @@ class FakeOrganizationRepository(_Repository[Organization]):
 
     async def name_exists(self, name: str) -> bool:
         await self._call()
-        return any(org.name.lower() == name.lower() for org in self.table.rows())
+        return any(org_name_key(org.name) == org_name_key(name) for org in self.table.rows())
 
     async def slug_exists(self, slug: str) -> bool:
         await self._call()
@@ -168,6 +168,11 @@ class FakeUserRepository(_Repository[User]):
     async def get_by_email(self, organization_id: UUID, email: str) -> User | None:
         await self._call()
         return next((u for u in self.active(organization_id) if u.email.lower() == email.lower()), None)
+
+    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
+        await self._call()
+        await self.uow.claim((self.name, user_id))
+        return next((u for u in self.active(organization_id) if u.id == user_id), None)
 
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None

@@ -36,7 +36,7 @@ from tests.unit.fake_repositories import (
     FakeViewCreditRepository,
     Table,
 )
-from vidplat.domain.accounts.model import Organization, RefreshToken, Session, User
+from vidplat.domain.accounts.model import Organization, RefreshToken, Session, User, org_name_key
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.errors import Conflict, EmailTaken, OrganizationNameTaken, SlugTaken, SubscriptionConflict
 from vidplat.domain.ports import (
@@ -218,7 +218,7 @@ class FakeUnitOfWork:
 
     def _check_constraints(self) -> None:
         orgs = self.fake_organizations.table.rows()
-        _unique((o.name.lower() for o in orgs), OrganizationNameTaken)
+        _unique((org_name_key(o.name) for o in orgs), OrganizationNameTaken)
         _unique((o.slug for o in orgs), SlugTaken)
         users = [u for u in self.fake_users.table.rows() if u.deleted_at is None]
         _unique(((u.organization_id, u.email.lower()) for u in users), EmailTaken)

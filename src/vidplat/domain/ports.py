@@ -20,6 +20,7 @@ from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
 from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshToken, Role, Session, User, UserField
+from vidplat.domain.accounts.policy import Quota
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
@@ -63,15 +64,17 @@ class UrlSigner(Protocol):
 
 
 class AttemptLimiter(Protocol):
-    """Counts failures per key in a sliding window (login throttling)."""
+    """Counts attempts per key in the windows of a Quota (login and signup throttling).
 
-    async def retry_after(self, key: str) -> int:
-        """Seconds until the key may try again; 0 when it is not blocked."""
+    The attempt is counted before it is judged, atomically, so concurrent attempts cannot all
+    pass a check that none of them has recorded yet.
+    """
+
+    async def hit(self, quota: Quota, key: str) -> int:
+        """Count one attempt: the seconds to wait when it is over the quota (refuse it), else 0."""
         ...
 
-    async def record_failure(self, key: str) -> None: ...
-
-    async def reset(self, key: str) -> None: ...
+    async def reset(self, quota: Quota, key: str) -> None: ...
 
 
 # --- coordination and background work ----------------------------------------------------
@@ -201,6 +204,10 @@ class UserRepository(Protocol):
 
     async def get_by_email(self, organization_id: UUID, email: str) -> User | None:
         """An active user by normalized email."""
+        ...
+
+    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
+        """The active user, share-locked for the rest of the transaction: concurrent changes to it wait."""
         ...
 
     async def list(
