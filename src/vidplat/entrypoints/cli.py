@@ -11,6 +11,7 @@ from dotenv import load_dotenv
 
 from vidplat.adapters.sql.migrate import run_migrations
 from vidplat.entrypoints.logs import configure_logging
+from vidplat.entrypoints.server import PROTOCOL as HEAD_LIMITED_PROTOCOL
 from vidplat.settings import Settings, SettingsError
 
 
@@ -56,6 +57,7 @@ def serve(host: str, port: int, workers: int) -> None:
             log_config=None,  # uvicorn's lines go through our handler and format (entrypoints/logs.py)
             server_header=False,
             proxy_headers=False,
+            http=HEAD_LIMITED_PROTOCOL,  # 431 past 32 KiB or 100 header fields
         )
 
 

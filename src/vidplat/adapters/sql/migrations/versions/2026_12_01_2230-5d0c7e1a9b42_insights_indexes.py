@@ -3,8 +3,8 @@
 `ix_view_credits_video_awarded` also serves the view_credits.video_id foreign key, which had none.
 
 Revision ID: 5d0c7e1a9b42
-Revises: a6c1b3e89782
-Create Date: 2026-12-01 22:15:00+00:00
+Revises: 5d2f8c1e7a94
+Create Date: 2026-12-01 22:30:00+00:00
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5d0c7e1a9b42"
-down_revision = "a6c1b3e89782"
+down_revision = "5d2f8c1e7a94"
 branch_labels = None
 depends_on = None
 
