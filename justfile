@@ -44,6 +44,11 @@ fmt:
 bench *args:
     uv run python -m bench "$@"
 
+# /docs and /docs/scalar in headless Chromium, no other host reachable: render, "Try it out" with a token (not in CI)
+docs-browser:
+    command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+    uv run python -m bench.docs_browser
+
 # Build and start the production stack in Docker (needs VIDPLAT_JWT_SECRET and VIDPLAT_PLAYBACK_SECRET, e.g. in .env)
 up:
     docker compose up --build -d

@@ -10,11 +10,11 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from vidplat.bootstrap import Container
 from vidplat.entrypoints.http.auth import AuthController
+from vidplat.entrypoints.http.docs import ScalarPage, SwaggerPage, docs_assets, root
 from vidplat.entrypoints.http.headers import SecurityHeaders
 from vidplat.entrypoints.http.health import HealthController
 from vidplat.entrypoints.http.ops import SIGNATURE_NAMESPACE, ops_routes
@@ -51,6 +51,8 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             VideoController,
             StreamingController,
             *ops_handlers,
+            docs_assets(),
+            root,
         ],
         state=State({"use_cases": container.use_cases, "checks": container.checks, "container": container}),
         dependencies={
@@ -68,7 +70,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             version="1.0.0",
             description=API_DESCRIPTION,
             path="/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            render_plugins=[SwaggerPage(), ScalarPage()],
             components=Components(
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
