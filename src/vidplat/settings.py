@@ -47,6 +47,8 @@ class Settings:
     # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
     accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
+    # VIDPLAT_SIGNUP=closed: only `vidplat create-organization` creates organizations.
+    signup_open: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -80,6 +82,7 @@ class Settings:
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
             accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            signup_open=_signup_open(reader.text("SIGNUP", "open")),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
@@ -93,6 +96,12 @@ class Settings:
                 argon2_parallelism=reader.number("ARGON2_PARALLELISM", 2),
             ),
         )
+
+
+def _signup_open(value: str) -> bool:
+    if value.lower() not in ("open", "closed"):
+        raise SettingsError(f"VIDPLAT_SIGNUP must be 'open' or 'closed', got {value!r}")
+    return value.lower() == "open"
 
 
 def _location(prefix: str | None) -> str | None:

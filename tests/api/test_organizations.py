@@ -111,3 +111,12 @@ async def test_plans_are_public_and_match_the_contract(api: Api) -> None:
     assert set(items[0]) == {"code", "name", "price", "duration_days", "can_restore_videos"}
     by_code = {plan["code"]: {k: v for k, v in plan.items() if k != "name"} for plan in items}
     assert by_code == {plan["code"]: plan for plan in PLANS}
+
+
+@pytest.mark.api_settings(VIDPLAT_SIGNUP="closed")
+async def test_closed_signup_refuses_new_organizations_and_creates_nothing(api: Api) -> None:
+    response = await api.client.post("/api/v1/organizations", json=signup_body("Closed Shop"))
+
+    assert_problem(response, 403, "signup_closed")
+    assert (await api.login("closed-shop", "ada@example.com", PASSWORD)).status_code == 401
+    assert (await api.client.get("/api/v1/plans")).status_code == 200  # the rest of the public API is open

@@ -81,3 +81,10 @@ def test_no_accel_redirect_prefix_means_vidplat_sends_the_bytes_itself(tmp_path:
     assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).accel_redirect_prefix is None
     configured = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_ACCEL_REDIRECT_PREFIX": "/_media/"})
     assert configured.accel_redirect_prefix == "/_media/"
+
+
+def test_signup_is_open_unless_closed_and_nothing_else_is_accepted(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).signup_open
+    assert not Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_SIGNUP": "closed"}).signup_open
+    with pytest.raises(SettingsError, match="VIDPLAT_SIGNUP must be 'open' or 'closed'"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_SIGNUP": "off"})

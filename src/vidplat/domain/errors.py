@@ -139,6 +139,11 @@ class RefreshTokenReused(Unauthenticated):
     message = "This refresh token was already used; the session has been revoked."
 
 
+class SignupClosed(Forbidden):
+    code = "signup_closed"
+    message = "Public signup is closed on this server; an operator creates organizations."
+
+
 class WrongPassword(Rejected):
     code = "wrong_password"
     message = "The current password is incorrect."

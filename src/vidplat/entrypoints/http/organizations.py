@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from typing import Any
+
+from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
 from vidplat.domain.accounts.signup import SignUpCommand
+from vidplat.domain.errors import SignupClosed
 from vidplat.entrypoints.http.openapi_problems import problems
 from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
 from vidplat.entrypoints.http.schemas import (
@@ -28,10 +31,12 @@ class OrganizationController(Controller):
         "/organizations",
         opt={PUBLIC: True},
         security=NO_TOKEN,
-        responses=problems(409, 422),
+        responses=problems(403, 409, 422),
         summary="Sign up: organization, first admin and TRIAL",
     )
-    async def sign_up(self, data: JSONBody[SignUpBody], uc: Uc) -> OrganizationOut:
+    async def sign_up(self, data: JSONBody[SignUpBody], uc: Uc, request: Request[Any, Any, Any]) -> OrganizationOut:
+        if not request.app.state.container.settings.signup_open:
+            raise SignupClosed
         cmd = SignUpCommand(name=data.name, admin_email=data.admin_email, admin_password=data.admin_password)
         return OrganizationOut.of(await uc.sign_up(cmd))
 
