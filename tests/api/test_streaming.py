@@ -147,7 +147,9 @@ async def test_an_admin_gets_not_found_for_a_video_without_a_playable_file(api: 
     await api.wait_ready(admin, failed["id"])
 
     assert_problem(await api.stream(admin, failed["id"]), 404, "video_not_ready")
-    assert_problem(await api.client.get(f"/api/v1/videos/{failed['id']}/thumbnail", headers=admin.auth), 404, None)
+    thumbnail = await api.client.get(f"/api/v1/videos/{failed['id']}/thumbnail", headers=admin.auth)
+    assert_problem(thumbnail, 404, "video_failed")
+    assert "failed processing" in thumbnail.json()["detail"]
 
 
 async def test_a_signed_playback_url_streams_without_authorization(api: Api) -> None:

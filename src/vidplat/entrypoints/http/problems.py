@@ -15,6 +15,7 @@ from litestar.serialization.msgspec_hooks import decode_json
 from litestar.types import ExceptionHandlersMap
 
 from vidplat.domain import errors as e
+from vidplat.entrypoints.http.validation import allowed_values
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +100,26 @@ def _domain(_: Request[Any, Any, Any], exc: e.DomainError) -> Response[Problem]:
     return problem(status, exc.code, exc.detail, errors=errors, headers=headers)
 
 
-def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
-    """Field-level failures are 422 with their fields; an unreadable body is a plain 400."""
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    """Field-level failures are 422 naming their fields (and an enum's values); an unreadable body is a plain 400."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     fields = [
-        FieldProblem(_field_name(item), str(item.get("message", "is invalid")))
+        _field_problem(request, _field_name(item), str(item.get("message", "is invalid")))
         for item in extra
         if isinstance(item, dict) and item.get("key")
     ]
     if fields:
-        return problem(422, "validation_error", "The request is not valid.", errors=fields)
+        detail = "; ".join(f"{f.field}: {f.message}" for f in fields)
+        return problem(422, "validation_error", _safe_detail(detail, "The request is not valid."), errors=fields)
     return problem(400, "malformed_request", _safe_detail(exc.detail, "The request body could not be read."))
+
+
+def _field_problem(request: Request[Any, Any, Any], field: str, message: str) -> FieldProblem:
+    if message.startswith("Invalid enum value"):
+        values = allowed_values(request.route_handler, field)
+        if values:
+            message = f"must be one of: {', '.join(values)} ({message[len('Invalid enum value ') :]} is not)"
+    return FieldProblem(field, message)
 
 
 def _field_name(item: dict[str, Any]) -> str:
