@@ -17,6 +17,7 @@ from vidplat.entrypoints.http.auth import AuthController
 from vidplat.entrypoints.http.docs import ScalarPage, SwaggerPage, docs_assets, root
 from vidplat.entrypoints.http.headers import SecurityHeaders
 from vidplat.entrypoints.http.health import HealthController
+from vidplat.entrypoints.http.openapi_descriptions import describe
 from vidplat.entrypoints.http.ops import SIGNATURE_NAMESPACE, OpsSlash, ops_routes
 from vidplat.entrypoints.http.organizations import OrganizationController
 from vidplat.entrypoints.http.problems import exception_handlers
@@ -78,6 +79,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
         ),
         debug=False,
     )
+    describe(app)
     if ops_handlers:
         app.asgi_handler = OpsSlash(app.asgi_handler)
     app.asgi_handler = SecurityHeaders(app.asgi_handler)  # around everything: 404s and CORS preflights too

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hmac
 import html
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from saq.types import QueueInfo
 from vidplat.settings import Settings
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Receive, Scope, Send
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 OPS_PATH = "/ops/queues"
 _STATIC = Path(saq.__file__).parent / "web" / "static"
@@ -73,7 +74,8 @@ def ops_routes(settings: Settings, queue: saq.Queue | None) -> tuple[list[Contro
 class OpsSlash:
     """`/ops/queues`, as operators type it, redirected to `/ops/queues/`: the monitor's page routes only that.
 
-    Litestar routes both paths to the page, so only the raw path, seen here in front of the app, tells them apart.
+    Litestar serves the page at both paths, so only the raw path, seen here in front of the app, tells
+    them apart. The app answers first, so a caller without credentials still gets its 401.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -85,11 +87,18 @@ class OpsSlash:
             return
         query = scope.get("query_string", b"")
         location = f"{OPS_PATH}/".encode() + (b"?" + query if query else b"")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 308,
-                "headers": [(b"location", location), (b"content-length", b"0")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        redirected = False
+
+        async def send_redirect(message: Message) -> None:
+            nonlocal redirected
+            if message["type"] == "http.response.start" and message["status"] == HTTPStatus.OK:
+                redirected = True
+                headers = [(b"location", location), (b"content-length", b"0")]
+                message = {"type": "http.response.start", "status": HTTPStatus.PERMANENT_REDIRECT, "headers": headers}
+            elif message["type"] == "http.response.body" and redirected:
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app(scope, receive, send_redirect)
