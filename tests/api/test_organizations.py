@@ -120,3 +120,14 @@ async def test_closed_signup_refuses_new_organizations_and_creates_nothing(api: 
     assert_problem(response, 403, "signup_closed")
     assert (await api.login("closed-shop", "ada@example.com", PASSWORD)).status_code == 401
     assert (await api.client.get("/api/v1/plans")).status_code == 200  # the rest of the public API is open
+
+
+@pytest.mark.parametrize(("first", "second"), [("Straße", "STRASSE"), ("\u01c4ungla", "\u01c6ungla")])
+async def test_organization_names_are_unique_beyond_ascii_case(api: Api, first: str, second: str) -> None:
+    await api.signup(name=first)
+
+    again = await api.client.post(
+        "/api/v1/organizations", json={"name": second, "admin_email": "x@example.com", "admin_password": PASSWORD}
+    )
+
+    assert_problem(again, 409, "organization_name_taken")

@@ -23,6 +23,7 @@ from vidplat.domain.accounts.signup import SignUpCommand
 from vidplat.domain.billing.queries import OrganizationOverview
 from vidplat.domain.errors import DomainError, InvalidInput
 from vidplat.entrypoints import serving
+from vidplat.entrypoints.server import PROTOCOL as HEAD_LIMITED_PROTOCOL
 from vidplat.settings import Settings, SettingsError
 
 
@@ -115,6 +116,7 @@ def serve(host: str, port: int, workers: int) -> None:
             log_level=settings.log_level.lower(),
             server_header=False,
             proxy_headers=False,
+            http=HEAD_LIMITED_PROTOCOL,  # 431 past 32 KiB or 100 header fields
             timeout_worker_healthcheck=serving.WORKER_HEALTHCHECK_SECONDS,
         )
     )

@@ -16,6 +16,7 @@ from litestar.serialization.msgspec_hooks import decode_json
 from litestar.types import ExceptionHandlersMap
 
 from vidplat.domain import errors as e
+from vidplat.entrypoints.http.text import explained
 from vidplat.entrypoints.http.validation import allowed_values
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ _CODE_BY_STATUS = {
 
 
 # Codes only the HTTP layer sends, beside the generic one of each status above.
-_HTTP_CODES = {400: ("malformed_request",), 500: ("internal_error",)}
+_HTTP_CODES = {400: ("malformed_request",), 431: ("headers_too_large",), 500: ("internal_error",)}
 
 
 def status_of(kind: type[e.DomainError]) -> int:
@@ -140,7 +141,7 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     """Field-level failures are 422 naming their fields (and an enum's values); an unreadable body is a plain 400."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     fields = [
-        _field_problem(request, _field_name(item), str(item.get("message", "is invalid")))
+        _field_problem(request, _field_name(item), explained(str(item.get("message", "is invalid"))))
         for item in extra
         if isinstance(item, dict) and item.get("key")
     ]
