@@ -55,6 +55,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "console"  # or "json": one object per line
     worker_metrics_port: int | None = None  # the SAQ worker's own metrics endpoint; unset: none
+    # VIDPLAT_SIGNUP=closed: only `vidplat create-organization` creates organizations.
+    signup_open: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -90,6 +92,7 @@ class Settings:
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
             log_format=_choice(reader, "LOG_FORMAT", ("console", "json")),
             worker_metrics_port=_port(reader, "WORKER_METRICS_PORT"),
+            signup_open=_choice(reader, "SIGNUP", ("open", "closed")) == "open",
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),

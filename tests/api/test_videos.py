@@ -234,14 +234,15 @@ async def test_restoring_needs_a_plan_that_allows_it(api: Api) -> None:
     assert (await api.stream(admin, video["id"])).content == api.mp4()
 
 
-async def test_restoring_a_video_that_is_not_deleted_is_not_found(api: Api) -> None:
+async def test_restoring_a_video_that_is_not_deleted_is_not_found_and_says_why(api: Api) -> None:
     admin = await api.signup()
     await api.subscribe(admin, "PAID")
     video = await api.upload_ready(admin)
 
     response = await api.client.post(f"/api/v1/videos/{video['id']}/restore", headers=admin.auth)
 
-    assert_problem(response, 404, "video_not_found")
+    assert_problem(response, 404, "video_not_deleted")
+    assert "not deleted" in response.json()["detail"]
 
 
 async def test_replacing_the_file_keeps_the_old_one_streaming_until_the_new_one_is_ready(api: Api) -> None:
@@ -289,3 +290,13 @@ async def test_a_replacement_that_fails_keeps_the_old_file(api: Api) -> None:
     done = await api.wait_ready(admin, video["id"])
     assert (done["status"], done["size_bytes"], done["width"]) == ("ready", len(old), 64)
     assert (await api.stream(admin, video["id"])).content == old
+
+
+async def test_restoring_another_organizations_live_video_does_not_reveal_it(api: Api) -> None:
+    admin, intruder = await api.signup(), await api.signup()
+    await api.subscribe(intruder, "PAID")
+    video = await api.upload_ready(admin)
+
+    response = await api.client.post(f"/api/v1/videos/{video['id']}/restore", headers=intruder.auth)
+
+    assert_problem(response, 404, "video_not_found")

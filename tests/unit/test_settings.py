@@ -128,3 +128,10 @@ def test_the_worker_metrics_port_is_off_unless_set_and_must_be_a_port(tmp_path: 
     assert Settings.from_env(env).worker_metrics_port == 9101
     with pytest.raises(SettingsError, match="VIDPLAT_WORKER_METRICS_PORT must be a TCP port"):
         Settings.from_env({**env, "VIDPLAT_WORKER_METRICS_PORT": "70000"})
+
+
+def test_signup_is_open_unless_closed_and_nothing_else_is_accepted(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).signup_open
+    assert not Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_SIGNUP": "closed"}).signup_open
+    with pytest.raises(SettingsError, match="VIDPLAT_SIGNUP must be one of open, closed"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_SIGNUP": "off"})

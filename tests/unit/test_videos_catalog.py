@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.factories import Account, Tenant, World, make_video, subscribe_paid
-from vidplat.domain.errors import AdminRequired, InvalidInput, PlanRequired, VideoNotFound
+from vidplat.domain.errors import AdminRequired, InvalidInput, PlanRequired, VideoNotDeleted, VideoNotFound
 from vidplat.domain.pagination import PageRequest
 from vidplat.domain.videos.catalog import (
     DeleteVideo,
@@ -166,5 +166,5 @@ async def test_restoring_a_video_that_is_not_deleted_is_not_found(world: World, 
     video = seed(world, acme)
     await subscribe_paid(world, acme)
 
-    with pytest.raises(VideoNotFound):
+    with pytest.raises(VideoNotDeleted):
         await RestoreVideo(world.uow, world.clock)(acme.admin.principal, video.id)

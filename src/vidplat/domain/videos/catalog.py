@@ -8,7 +8,7 @@ from uuid import UUID
 from vidplat.domain import topics
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.billing.queries import effective_plan
-from vidplat.domain.errors import PlanRequired, VideoNotFound
+from vidplat.domain.errors import PlanRequired, VideoNotDeleted, VideoNotFound
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.ports import Clock, ReadCache, UnitOfWork, UnitOfWorkFactory
 from vidplat.domain.topics import NO_CACHE
@@ -136,7 +136,8 @@ class RestoreVideo:
         async with self.uow() as uow:
             video = await uow.videos.get(principal.organization_id, video_id, deleted=True, for_update=True)
             if video is None:
-                raise VideoNotFound
+                live = await uow.videos.get(principal.organization_id, video_id)
+                raise VideoNotFound if live is None else VideoNotDeleted
             if not (await effective_plan(uow, principal.organization_id, now)).can_restore_videos:
                 raise PlanRequired
             video.deleted_at, video.updated_at = None, now
