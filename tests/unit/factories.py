@@ -22,7 +22,7 @@ from tests.unit.fakes import (
     FakeUrlSigner,
     InMemoryStore,
 )
-from vidplat.domain.accounts.auth import Authenticate, Login, LoginCommand, TokenIssuer
+from vidplat.domain.accounts.auth import Authenticate, Login, LoginCommand, SessionCheck, TokenIssuer
 from vidplat.domain.accounts.model import Organization, Principal, Role, Tokens, User
 from vidplat.domain.accounts.policy import AuthPolicy
 from vidplat.domain.accounts.signup import SignUp, SignUpCommand
@@ -72,8 +72,11 @@ class World:
     def issuer(self) -> TokenIssuer:
         return TokenIssuer(self.codec, self.policy)
 
+    def sessions(self) -> SessionCheck:
+        return SessionCheck(self.uow, self.clock)
+
     def authenticate(self) -> Authenticate:
-        return Authenticate(self.uow, self.codec, self.clock)
+        return Authenticate(self.codec, self.clock, self.sessions())
 
     def uploads(self, max_bytes: int = MAX_UPLOAD) -> Uploads:
         return Uploads(self.storage, self.jobs, max_bytes)

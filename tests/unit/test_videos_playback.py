@@ -6,11 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from tests.unit.factories import VIEW_POINTS, Account, Tenant, World, publish_video, upload
+from tests.unit.factories import PASSWORD, VIEW_POINTS, Account, Tenant, World, log_in, publish_video, upload
 from vidplat.adapters.local.cache import MemoryReadCache
+from vidplat.domain import topics
+from vidplat.domain.accounts.auth import Logout, SessionCheck
 from vidplat.domain.accounts.model import Principal
+from vidplat.domain.accounts.users import ChangeOwnPassword, ChangePasswordCommand
 from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
-from vidplat.domain.videos.model import Video
+from vidplat.domain.videos.model import PlaybackClaims, Video
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
 
 TTL = timedelta(minutes=5)
@@ -21,7 +24,7 @@ def issue(world: World) -> IssuePlayback:
 
 
 def redeem(world: World) -> RedeemPlayback:
-    return RedeemPlayback(world.uow, world.signer, world.clock)
+    return RedeemPlayback(world.signer, world.clock, world.sessions())
 
 
 def open_stream(world: World) -> OpenStream:
@@ -38,70 +41,142 @@ async def video(world: World, acme: Tenant) -> Video:
     return await publish_video(world, acme.admin.principal)
 
 
-async def test_a_grant_is_issued_for_a_visible_ready_video_and_redeems_to_its_user(
-    world: World, member: Account, video: Video
+@pytest.fixture
+async def watcher(world: World, acme: Tenant, member: Account) -> Principal:
+    """The member as a logged-in caller: a grant names the session it was issued in."""
+    _, principal = await log_in(world, acme, member)
+    return principal
+
+
+async def test_a_grant_is_issued_for_a_visible_ready_video_and_redeems_to_its_user_and_session(
+    world: World, member: Account, watcher: Principal, video: Video
 ) -> None:
-    grant = await issue(world)(member.principal, video.id)
+    grant = await issue(world)(watcher, video.id)
 
     assert grant.expires_at == world.clock.now() + TTL
     caller = await redeem(world)(grant.token, video.id)
+    assert caller == watcher
     assert (caller.user_id, caller.organization_id, caller.role) == (
         member.user.id,
         member.user.organization_id,
         member.user.role,
     )
-    assert caller.session_id is None
 
 
-async def test_no_grant_for_a_video_that_is_not_ready(world: World, acme: Tenant, member: Account) -> None:
+async def test_no_grant_for_a_video_that_is_not_ready(world: World, acme: Tenant, watcher: Principal) -> None:
     pending = await upload(world, acme.admin.principal)
+    _, admin = await log_in(world, acme, acme.admin)
 
     with pytest.raises(VideoNotReady):
-        await issue(world)(acme.admin.principal, pending.id)
+        await issue(world)(admin, pending.id)
     with pytest.raises(VideoNotFound):
-        await issue(world)(member.principal, pending.id)
+        await issue(world)(watcher, pending.id)
+
+
+async def test_no_grant_for_a_caller_without_a_session(world: World, member: Account, video: Video) -> None:
+    with pytest.raises(InvalidToken):
+        await issue(world)(member.principal, video.id)
 
 
 async def test_a_grant_for_one_video_does_not_open_another(
-    world: World, acme: Tenant, member: Account, video: Video
+    world: World, acme: Tenant, watcher: Principal, video: Video
 ) -> None:
     other = await publish_video(world, acme.admin.principal, title="Other")
-    grant = await issue(world)(member.principal, video.id)
+    grant = await issue(world)(watcher, video.id)
 
     with pytest.raises(InvalidToken):
         await redeem(world)(grant.token, other.id)
 
 
-async def test_an_expired_grant_is_refused(world: World, member: Account, video: Video) -> None:
-    grant = await issue(world)(member.principal, video.id)
-    world.clock.advance(TTL)
+async def test_an_expired_grant_is_refused(world: World, watcher: Principal, video: Video) -> None:
+    grant = await issue(world)(watcher, video.id)
+    world.clock.advance(TTL - timedelta(seconds=1))
+    await redeem(world)(grant.token, video.id)
+    world.clock.advance(timedelta(seconds=1))
 
     with pytest.raises(InvalidToken):
         await redeem(world)(grant.token, video.id)
 
 
-async def test_a_tampered_grant_is_refused(world: World, member: Account, video: Video) -> None:
-    grant = await issue(world)(member.principal, video.id)
+async def test_a_tampered_grant_is_refused(world: World, member: Account, watcher: Principal, video: Video) -> None:
+    grant = await issue(world)(watcher, video.id)
     forged = grant.token.replace(str(member.user.id), str(video.uploaded_by))
 
     with pytest.raises(InvalidToken):
         await redeem(world)(forged, video.id)
 
 
-async def test_a_deleted_users_grant_is_refused(world: World, member: Account, video: Video) -> None:
-    grant = await issue(world)(member.principal, video.id)
+async def test_a_grant_dies_with_its_session_at_logout(world: World, watcher: Principal, video: Video) -> None:
+    grant = await issue(world)(watcher, video.id)
+    await Logout(world.uow, world.clock)(watcher)
+
+    with pytest.raises(InvalidToken):
+        await redeem(world)(grant.token, video.id)
+
+
+async def test_a_grant_dies_when_the_password_changes_in_another_session(
+    world: World, acme: Tenant, member: Account, watcher: Principal, video: Video
+) -> None:
+    grant = await issue(world)(watcher, video.id)
+    _, elsewhere = await log_in(world, acme, member)
+    change = ChangeOwnPassword(world.uow, world.hasher, world.clock)
+
+    await change(elsewhere, ChangePasswordCommand(current_password=PASSWORD, new_password="a brand new secret"))
+
+    with pytest.raises(InvalidToken):
+        await redeem(world)(grant.token, video.id)
+
+
+async def test_a_deleted_users_grant_is_refused(
+    world: World, member: Account, watcher: Principal, video: Video
+) -> None:
+    grant = await issue(world)(watcher, video.id)
     world.store.users[member.user.id].deleted_at = world.clock.now()
 
     with pytest.raises(InvalidToken):
         await redeem(world)(grant.token, video.id)
 
 
-async def test_a_grant_for_another_tenants_video_is_refused(world: World, globex: Tenant, video: Video) -> None:
-    # Signed by us, so only the tenancy check stands between an outsider and the video.
-    token = world.signer.sign(globex.admin.user.id, video.id, world.clock.now() + TTL)
+async def test_a_grant_naming_another_users_session_is_refused(
+    world: World, acme: Tenant, watcher: Principal, video: Video
+) -> None:
+    assert watcher.session_id is not None
+    claims = PlaybackClaims(user_id=acme.admin.user.id, session_id=watcher.session_id)
+    token = world.signer.sign(claims, video.id, world.clock.now() + TTL)
 
     with pytest.raises(InvalidToken):
         await redeem(world)(token, video.id)
+
+
+async def test_a_redeemed_grant_is_checked_through_the_cached_session_check(
+    world: World, watcher: Principal, video: Video
+) -> None:
+    cache = MemoryReadCache(world.clock, ttl=TTL, max_weight=10)
+    cached = RedeemPlayback(world.signer, world.clock, SessionCheck(world.uow, world.clock, cache))
+    grant = await issue(world)(watcher, video.id)
+    await cached(grant.token, video.id)
+    units = len(world.store.units)
+
+    await cached(grant.token, video.id)
+    assert len(world.store.units) == units  # the session check was remembered: no read at all
+
+    await Logout(world.uow, world.clock)(watcher)
+    assert watcher.session_id is not None
+    cache.invalidate([topics.session(watcher.session_id)])  # what the real unit of work announces on commit
+    with pytest.raises(InvalidToken):
+        await cached(grant.token, video.id)
+
+
+async def test_a_grant_for_another_tenants_video_opens_nothing(world: World, globex: Tenant, video: Video) -> None:
+    # Signed by us, so only the tenancy check of what it opens stands between an outsider and the video.
+    _, outsider = await log_in(world, globex, globex.admin)
+    assert outsider.session_id is not None
+    claims = PlaybackClaims(user_id=outsider.user_id, session_id=outsider.session_id)
+    caller = await redeem(world)(world.signer.sign(claims, video.id, world.clock.now() + TTL), video.id)
+
+    with pytest.raises(VideoNotFound):
+        await open_stream(world)(caller, video.id)
+    assert not world.store.credits
 
 
 async def test_opening_a_stream_serves_the_file_and_credits_the_view_once(

@@ -23,7 +23,7 @@ from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshTok
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
-from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
+from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, Video, VideoStatus
 
 T = TypeVar("T")
 
@@ -53,12 +53,12 @@ class TokenCodec(Protocol):
 
 
 class UrlSigner(Protocol):
-    """Signs short-lived playback grants (user, video, expiry) with its own key."""
+    """Signs short-lived playback grants (user and session, video, expiry) with its own key."""
 
-    def sign(self, user_id: UUID, video_id: UUID, expires_at: datetime) -> str: ...
+    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str: ...
 
-    def verify(self, token: str, video_id: UUID, now: datetime) -> UUID:
-        """The user id the token was issued to; raises InvalidToken when tampered or expired."""
+    def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
+        """Whom the token was issued to; raises InvalidToken when tampered, expired or for another video."""
         ...
 
 

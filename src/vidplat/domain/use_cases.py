@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from vidplat.domain.accounts.auth import Authenticate, Login, Logout, Refresh, TokenIssuer
+from vidplat.domain.accounts.auth import Authenticate, Login, Logout, Refresh, SessionCheck, TokenIssuer
 from vidplat.domain.accounts.policy import AuthPolicy
 from vidplat.domain.accounts.signup import SignUp
 from vidplat.domain.accounts.users import ChangeOwnPassword, CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser
@@ -104,6 +104,7 @@ class UseCases:
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     issuer = TokenIssuer(p.codec, policy.auth)
+    sessions = SessionCheck(p.uow, p.clock, p.cache)
     uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
     credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
     process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
@@ -112,7 +113,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         login=Login(p.uow, p.hasher, p.limiter, issuer, p.clock),
         refresh=Refresh(p.uow, issuer, p.clock),
         logout=Logout(p.uow, p.clock),
-        authenticate=Authenticate(p.uow, p.codec, p.clock, p.cache),
+        authenticate=Authenticate(p.codec, p.clock, sessions),
         get_user=GetUser(p.uow),
         list_users=ListUsers(p.uow),
         create_user=CreateUser(p.uow, p.hasher, p.clock),
@@ -137,7 +138,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         delete_video=DeleteVideo(p.uow, p.clock),
         restore_video=RestoreVideo(p.uow, p.clock),
         issue_playback=IssuePlayback(p.uow, p.signer, p.clock, policy.playback_ttl),
-        redeem_playback=RedeemPlayback(p.uow, p.signer, p.clock),
+        redeem_playback=RedeemPlayback(p.signer, p.clock, sessions),
         open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
     )
