@@ -75,6 +75,8 @@ class Container:
             self._listening = asyncio.create_task(self.invalidations.listen(), name="cache invalidations")
 
     async def close(self) -> None:
+        # First, while everything they need is still open: a graceful stop keeps pending view credits.
+        await self.use_cases.background.drain(BACKGROUND_GRACE_SECONDS)
         if self._listening is not None:
             self._listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -96,6 +98,8 @@ async def _in_process() -> bool:
 
 
 STALE_TEMPORARY_SECONDS = 6 * 3600
+# Past the credit lock's 5 s bound and the pool's timeout behind it, inside a server's stop grace.
+BACKGROUND_GRACE_SECONDS = 20
 
 
 def saq_queue_name(settings: Settings) -> str:

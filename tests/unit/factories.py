@@ -26,6 +26,7 @@ from vidplat.domain.accounts.auth import Authenticate, Login, LoginCommand, Sess
 from vidplat.domain.accounts.model import Organization, Principal, Role, Tokens, User
 from vidplat.domain.accounts.policy import AuthPolicy
 from vidplat.domain.accounts.signup import SignUp, SignUpCommand
+from vidplat.domain.background import Background
 from vidplat.domain.billing.model import Plan, Subscription
 from vidplat.domain.billing.use_cases import Subscribe
 from vidplat.domain.ids import new_id
@@ -54,6 +55,7 @@ class World:
     jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
     storage: FakeStorage = field(default_factory=FakeStorage)
     policy: AuthPolicy = field(default_factory=AuthPolicy)
+    background: Background = field(default_factory=Background)  # where streams leave their view credits
     limiter: FakeAttemptLimiter = field(init=False)
     probe: FakeMediaProbe = field(init=False)
 

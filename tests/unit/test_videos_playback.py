@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,8 @@ from vidplat.domain.accounts.auth import Logout, SessionCheck
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.accounts.users import ChangeOwnPassword, ChangePasswordCommand
 from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
+from vidplat.domain.ports import ReadCache
+from vidplat.domain.topics import NO_CACHE
 from vidplat.domain.videos.model import PlaybackClaims, Video
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
 
@@ -27,12 +30,13 @@ def redeem(world: World) -> RedeemPlayback:
     return RedeemPlayback(world.signer, world.clock, world.sessions())
 
 
-def open_stream(world: World) -> OpenStream:
-    return OpenStream(world.uow, world.storage, world.credit())
+def open_stream(world: World, cache: ReadCache = NO_CACHE) -> OpenStream:
+    return OpenStream(world.uow, world.storage, world.credit(), cache, world.background)
 
 
 async def read_all(world: World, principal: Principal, video: Video) -> bytes:
     playable = await open_stream(world)(principal, video.id)
+    await world.background.settled()
     return b"".join([chunk async for chunk in playable.read(0, playable.size)])
 
 
@@ -176,6 +180,7 @@ async def test_a_grant_for_another_tenants_video_opens_nothing(world: World, glo
 
     with pytest.raises(VideoNotFound):
         await open_stream(world)(caller, video.id)
+    await world.background.settled()
     assert not world.store.credits
 
 
@@ -194,11 +199,13 @@ async def test_opening_a_stream_serves_the_file_and_credits_the_view_once(
 async def test_a_repeat_stream_of_a_view_this_process_credited_takes_no_lock_and_only_reads(
     world: World, member: Account, video: Video
 ) -> None:
-    opener = OpenStream(world.uow, world.storage, world.credit(), MemoryReadCache(world.clock, ttl=TTL, max_weight=10))
+    opener = open_stream(world, MemoryReadCache(world.clock, ttl=TTL, max_weight=10))
     await opener(member.principal, video.id)
+    await world.background.settled()
     units_before, locks_before = len(world.store.units), len(world.lock.attempts)
 
     await opener(member.principal, video.id)
+    await world.background.settled()
 
     assert len(world.lock.attempts) == locks_before
     assert all(unit.read_only for unit in world.store.units[units_before:])
@@ -208,8 +215,10 @@ async def test_a_process_that_has_not_seen_the_credit_tries_again_and_credits_no
     world: World, member: Account, video: Video
 ) -> None:
     await open_stream(world)(member.principal, video.id)
+    await world.background.settled()
 
     await open_stream(world)(member.principal, video.id)  # a new OpenStream: a process with nothing cached
+    await world.background.settled()
 
     assert len(world.lock.batches) == 2
     assert len(world.store.credits) == 1
@@ -229,9 +238,28 @@ async def test_a_failing_credit_does_not_break_playback(world: World, member: Ac
     world.store.break_repository("credits", ConnectionError("ledger unavailable"))
 
     playable = await open_stream(world)(member.principal, video.id)
+    await world.background.settled()
 
     assert playable.size == video.size_bytes
     assert world.store.users[member.user.id].points == 0
+
+
+async def test_a_blocked_credit_does_not_hold_up_the_stream_and_commits_once_unblocked(
+    world: World, member: Account, video: Video
+) -> None:
+    # Another player of this view holds its credit lock: the credit waits, the stream does not.
+    async with world.lock.hold(f"credit:{member.user.id}:{video.id}"):
+        playable = await open_stream(world)(member.principal, video.id)
+        for _ in range(10):  # the credit gets every chance to run; it can only wait for the lock
+            await asyncio.sleep(0)
+
+        assert playable.size == video.size_bytes
+        assert world.background.pending == 1
+        assert not world.store.credits
+
+    await world.background.settled()
+    assert len(world.store.credits) == 1
+    assert world.store.users[member.user.id].points == VIEW_POINTS
 
 
 async def test_stream_of_a_deleted_or_unready_video_is_refused(world: World, acme: Tenant, video: Video) -> None:
@@ -242,6 +270,7 @@ async def test_stream_of_a_deleted_or_unready_video_is_refused(world: World, acm
     world.store.videos[video.id].deleted_at = world.clock.now()
     with pytest.raises(VideoNotFound):
         await open_stream(world)(acme.admin.principal, video.id)
+    await world.background.settled()
     assert not world.store.credits
 
 
@@ -265,7 +294,7 @@ async def test_a_fresh_open_reads_the_row_past_a_cached_copy_that_names_a_replac
     """The stream's retry after FileNotFoundError: another process replaced the file and this
     one has not heard of it yet, so its cached row still names the deleted file."""
     cache = MemoryReadCache(world.clock, ttl=timedelta(minutes=1), max_weight=10)
-    opener = OpenStream(world.uow, world.storage, world.credit(), cache)
+    opener = open_stream(world, cache)
     first = await opener(member.principal, video.id)
     stored = world.store.videos[video.id]
     stored.storage_key = "videos/replacement.mp4"

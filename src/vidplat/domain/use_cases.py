@@ -9,6 +9,7 @@ from vidplat.domain.accounts.auth import Authenticate, Login, Logout, Refresh, S
 from vidplat.domain.accounts.policy import AuthPolicy
 from vidplat.domain.accounts.signup import SignUp
 from vidplat.domain.accounts.users import ChangeOwnPassword, CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser
+from vidplat.domain.background import Background
 from vidplat.domain.billing.use_cases import (
     ExpireSubscriptions,
     GetOrganization,
@@ -100,11 +101,13 @@ class UseCases:
     redeem_playback: RedeemPlayback
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
+    background: Background  # what use cases left running after answering (view credits): drained at stop
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     issuer = TokenIssuer(p.codec, policy.auth)
     sessions = SessionCheck(p.uow, p.clock, p.cache)
+    background = Background()
     uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
     credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
     process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
@@ -139,6 +142,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         restore_video=RestoreVideo(p.uow, p.clock),
         issue_playback=IssuePlayback(p.uow, p.signer, p.clock, policy.playback_ttl),
         redeem_playback=RedeemPlayback(p.signer, p.clock, sessions),
-        open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
+        open_stream=OpenStream(p.uow, p.storage, credit, p.cache, background),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
+        background=background,
     )

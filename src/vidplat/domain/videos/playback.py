@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from vidplat.domain.accounts.auth import SessionCheck
 from vidplat.domain.accounts.model import Principal
+from vidplat.domain.background import Background
 from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
 from vidplat.domain.ports import Clock, ReadCache, Storage, UnitOfWorkFactory, UrlSigner
 from vidplat.domain.rewards.use_cases import CreditView
@@ -77,17 +78,25 @@ class Playable:
 
 @dataclass(frozen=True, slots=True)
 class OpenStream:
+    """The video's file for a caller allowed to watch it; the view is credited on the side.
+
+    The credit is handed to `background` and never awaited: under lock contention it can take
+    the lock's bound, and the database constraint, not this request, is what makes it exactly
+    once. A graceful stop drains `background`, so a pending credit is still committed.
+    """
+
     uow: UnitOfWorkFactory
     storage: Storage
     credit: CreditView
     cache: ReadCache = NO_CACHE
+    background: Background = field(default_factory=Background)
 
     async def __call__(self, principal: Principal, video_id: UUID, *, fresh: bool = False) -> Playable:
         """The video's file and its validators; `fresh` reads the row, not a cached copy of it."""
         video = await cached_video(self.uow, NO_CACHE if fresh else self.cache, principal, video_id)
         if not video.is_playable or video.storage_key is None or video.size_bytes is None:
             raise VideoNotReady
-        await self._credit_once(principal, video.id)
+        self.background.spawn(self._credit_once(principal, video.id), f"credit view of {video.id}")
         key = video.storage_key
         return Playable(
             size=video.size_bytes,
