@@ -186,6 +186,8 @@ def bootstrap(
             [
                 Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
                 Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
+                # At start-up too: the jobs of a process that stopped died with it, their uploads did not.
+                Periodic("requeue_pending_uploads", 60, use_cases.requeue_pending_uploads),
             ]
         )
     return Container(

@@ -108,7 +108,10 @@ class ReadCache(Protocol):
 
 class JobQueue(Protocol):
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
-        """Schedule ProcessUpload; called only after the transaction that staged the upload commits."""
+        """Schedule ProcessUpload; called only after the transaction that staged the upload commits.
+
+        One job per upload: while the upload's job is queued or running, enqueuing it again is a no-op.
+        """
         ...
 
 

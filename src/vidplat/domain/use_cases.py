@@ -40,7 +40,7 @@ from vidplat.domain.videos.catalog import (
     RestoreVideo,
 )
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
-from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload
+from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
 
 
@@ -91,6 +91,7 @@ class UseCases:
     replace_video_file: ReplaceVideoFile
     process_upload: ProcessUpload
     fail_stuck_uploads: FailStuckUploads
+    requeue_pending_uploads: RequeuePendingUploads
     get_video: GetVideo
     list_videos: ListVideos
     list_deleted_videos: ListDeletedVideos
@@ -134,6 +135,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         replace_video_file=ReplaceVideoFile(p.uow, uploads, p.clock),
         process_upload=process,
         fail_stuck_uploads=FailStuckUploads(p.uow, process, p.clock),
+        requeue_pending_uploads=RequeuePendingUploads(p.uow, p.jobs, p.clock),
         get_video=GetVideo(p.uow, p.cache),
         list_videos=ListVideos(p.uow, p.cache),
         list_deleted_videos=ListDeletedVideos(p.uow),
