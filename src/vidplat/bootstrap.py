@@ -17,6 +17,7 @@ from vidplat.adapters.local.cache import LocalInvalidations, MemoryReadCache
 from vidplat.adapters.local.jobs import InProcessJobQueue, InProcessScheduler, Periodic
 from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.adapters.local.lock import InProcessLock
+from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.adapters.media.probe import PyAvProbe
 from vidplat.adapters.redis.health import redis_ready
 from vidplat.adapters.redis.invalidations import RedisInvalidations
@@ -167,7 +168,13 @@ def bootstrap(
             lock=lock,
             jobs=jobs,
             storage=storage,
-            probe=PyAvProbe(),
+            probe=PyAvProbe(
+                MediaLimits(
+                    max_pixels=settings.media_max_pixels,
+                    max_duration_seconds=settings.media_max_duration_seconds,
+                    max_memory_bytes=settings.media_max_memory_mib * MIB,
+                )
+            ),
             cache=cache,
         ),
         Policy(

@@ -47,6 +47,10 @@ class Settings:
     # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
     accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
+    # Caps on one upload's media work (a decompression bomb fails its job, not the worker).
+    media_max_pixels: int = 8192 * 4320
+    media_max_duration_seconds: int = 6 * 3600
+    media_max_memory_mib: int = 2048
 
     @property
     def embedded(self) -> bool:
@@ -80,6 +84,9 @@ class Settings:
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
             accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            media_max_pixels=reader.number("MEDIA_MAX_PIXELS", 8192 * 4320),
+            media_max_duration_seconds=reader.number("MEDIA_MAX_DURATION_SECONDS", 6 * 3600),
+            media_max_memory_mib=reader.number("MEDIA_MAX_MEMORY_MIB", 2048),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import Api, assert_problem
-from tests.media import truncate
+from tests.media import make_frame_bomb, make_long_mp4, truncate
 
 VIDEO_FIELDS = {
     "id",
@@ -289,3 +289,26 @@ async def test_a_replacement_that_fails_keeps_the_old_file(api: Api) -> None:
     done = await api.wait_ready(admin, video["id"])
     assert (done["status"], done["size_bytes"], done["width"]) == ("ready", len(old), 64)
     assert (await api.stream(admin, video["id"])).content == old
+
+
+@pytest.fixture(scope="module")
+def frame_bomb(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return make_frame_bomb(tmp_path_factory.mktemp("bomb") / "bomb.mp4").read_bytes()
+
+
+async def test_a_decompression_bomb_fails_its_job_with_the_reason_and_processing_goes_on(
+    api: Api, frame_bomb: bytes
+) -> None:
+    admin = await api.signup()
+    long = make_long_mp4(api.scratch_dir / "long.mp4", hours=7).read_bytes()
+
+    bomb = (await api.upload(admin, frame_bomb, "Bomb")).json()
+    endless = (await api.upload(admin, long, "Seven hours")).json()
+
+    failed = await api.wait_ready(admin, bomb["id"])
+    assert failed["status"] == "failed"
+    assert failed["failure_reason"] == "The video's frames are 8192x8192: more than the 35,389,440 pixels allowed."
+    too_long = await api.wait_ready(admin, endless["id"])
+    assert too_long["status"] == "failed"
+    assert too_long["failure_reason"] == "The video lasts 25,201 s: longer than the 21,600 s allowed."
+    assert (await api.upload_ready(admin))["status"] == "ready"  # the worker is still there

@@ -81,3 +81,21 @@ def test_no_accel_redirect_prefix_means_vidplat_sends_the_bytes_itself(tmp_path:
     assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).accel_redirect_prefix is None
     configured = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_ACCEL_REDIRECT_PREFIX": "/_media/"})
     assert configured.accel_redirect_prefix == "/_media/"
+
+
+def test_media_caps_default_to_8k_six_hours_and_2_gib_and_are_read_from_the_environment(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    assert (defaults.media_max_pixels, defaults.media_max_duration_seconds, defaults.media_max_memory_mib) == (
+        8192 * 4320,
+        6 * 3600,
+        2048,
+    )
+    env = {
+        "VIDPLAT_DATA_DIR": str(tmp_path),
+        "VIDPLAT_MEDIA_MAX_PIXELS": "2_073_600",
+        "VIDPLAT_MEDIA_MAX_DURATION_SECONDS": "600",
+        "VIDPLAT_MEDIA_MAX_MEMORY_MIB": "512",
+    }
+    configured = Settings.from_env(env)
+    assert (configured.media_max_pixels, configured.media_max_duration_seconds) == (1920 * 1080, 600)
+    assert configured.media_max_memory_mib == 512
