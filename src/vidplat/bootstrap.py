@@ -17,6 +17,7 @@ from vidplat.adapters.local.cache import LocalInvalidations, MemoryReadCache
 from vidplat.adapters.local.jobs import InProcessJobQueue, InProcessScheduler, Periodic
 from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.adapters.local.lock import InProcessLock
+from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.adapters.media.probe import PyAvProbe
 from vidplat.adapters.metrics import count_events
 from vidplat.adapters.redis.health import redis_ready
@@ -76,6 +77,8 @@ class Container:
             self._listening = asyncio.create_task(self.invalidations.listen(), name="cache invalidations")
 
     async def close(self) -> None:
+        # First, while everything they need is still open: a graceful stop keeps pending view credits.
+        await self.use_cases.background.drain(BACKGROUND_GRACE_SECONDS)
         if self._listening is not None:
             self._listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -97,6 +100,8 @@ async def _in_process() -> bool:
 
 
 STALE_TEMPORARY_SECONDS = 6 * 3600
+# Past the credit lock's 5 s bound and the pool's timeout behind it, inside a server's stop grace.
+BACKGROUND_GRACE_SECONDS = 20
 
 
 def saq_queue_name(settings: Settings) -> str:
@@ -165,7 +170,13 @@ def bootstrap(
             lock=lock,
             jobs=jobs,
             storage=storage,
-            probe=PyAvProbe(),
+            probe=PyAvProbe(
+                MediaLimits(
+                    max_pixels=settings.media_max_pixels,
+                    max_duration_seconds=settings.media_max_duration_seconds,
+                    max_memory_bytes=settings.media_max_memory_mib * MIB,
+                )
+            ),
             cache=cache,
         ),
         Policy(
@@ -191,6 +202,8 @@ def bootstrap(
             [
                 Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
                 Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
+                # At start-up too: the jobs of a process that stopped died with it, their uploads did not.
+                Periodic("requeue_pending_uploads", 60, use_cases.requeue_pending_uploads),
             ]
         )
     return Container(

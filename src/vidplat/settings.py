@@ -57,6 +57,10 @@ class Settings:
     worker_metrics_port: int | None = None  # the SAQ worker's own metrics endpoint; unset: none
     # VIDPLAT_SIGNUP=closed: only `vidplat create-organization` creates organizations.
     signup_open: bool = True
+    # Caps on one upload's media work (a decompression bomb fails its job, not the worker).
+    media_max_pixels: int = 8192 * 4320
+    media_max_duration_seconds: int = 6 * 3600
+    media_max_memory_mib: int = 2048
 
     @property
     def embedded(self) -> bool:
@@ -93,6 +97,9 @@ class Settings:
             log_format=_choice(reader, "LOG_FORMAT", ("console", "json")),
             worker_metrics_port=_port(reader, "WORKER_METRICS_PORT"),
             signup_open=_choice(reader, "SIGNUP", ("open", "closed")) == "open",
+            media_max_pixels=reader.number("MEDIA_MAX_PIXELS", 8192 * 4320),
+            media_max_duration_seconds=reader.number("MEDIA_MAX_DURATION_SECONDS", 6 * 3600),
+            media_max_memory_mib=reader.number("MEDIA_MAX_MEMORY_MIB", 2048),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),

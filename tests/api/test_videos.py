@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import Api, assert_problem
-from tests.media import truncate
+from tests.media import make_frame_bomb, make_long_mp4, truncate
 
 VIDEO_FIELDS = {
     "id",
@@ -300,3 +300,26 @@ async def test_restoring_another_organizations_live_video_does_not_reveal_it(api
     response = await api.client.post(f"/api/v1/videos/{video['id']}/restore", headers=intruder.auth)
 
     assert_problem(response, 404, "video_not_found")
+
+
+@pytest.fixture(scope="module")
+def frame_bomb(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return make_frame_bomb(tmp_path_factory.mktemp("bomb") / "bomb.mp4").read_bytes()
+
+
+async def test_a_decompression_bomb_fails_its_job_with_the_reason_and_processing_goes_on(
+    api: Api, frame_bomb: bytes
+) -> None:
+    admin = await api.signup()
+    long = make_long_mp4(api.scratch_dir / "long.mp4", hours=7).read_bytes()
+
+    bomb = (await api.upload(admin, frame_bomb, "Bomb")).json()
+    endless = (await api.upload(admin, long, "Seven hours")).json()
+
+    failed = await api.wait_ready(admin, bomb["id"])
+    assert failed["status"] == "failed"
+    assert failed["failure_reason"] == "The video's frames are 8192x8192: more than the 35,389,440 pixels allowed."
+    too_long = await api.wait_ready(admin, endless["id"])
+    assert too_long["status"] == "failed"
+    assert too_long["failure_reason"] == "The video lasts 25,201 s: longer than the 21,600 s allowed."
+    assert (await api.upload_ready(admin))["status"] == "ready"  # the worker is still there

@@ -90,6 +90,7 @@ async def test_redis_outage_keeps_playback_and_credits_exactly_once(
             for _ in range(2):
                 slowest = max(await asyncio.gather(*(watch(client, m, video, sample_mp4) for m in members)))
                 assert slowest < 3, f"crediting held playback up for {slowest:.1f}s while Redis is down"
+            await api.container.use_cases.background.settled()  # the credits the streams left running
             for member in members:
                 ledger = await points(client, member)
                 assert ledger["total"] == VIEW_POINTS, ledger
@@ -104,6 +105,7 @@ async def test_redis_outage_keeps_playback_and_credits_exactly_once(
                 again = await add_ready_video(client, tenant, sample_mp4)
                 late = await add_user(client, tenant)
                 await watch(client, late, again, sample_mp4)
+                await api.container.use_cases.background.settled()
                 assert (await points(client, late))["total"] == VIEW_POINTS
                 if refused is not None:  # an upload refused during the outage must not stay `processing`
                     assert refused["status"] != "processing", refused

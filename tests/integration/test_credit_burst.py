@@ -212,6 +212,8 @@ async def test_a_burst_of_first_views_credits_each_user_and_video_exactly_once(
     audience = await _audience(platform, container)
     async with variant(platform, container) as (processes, failing):
         burst = await _burst(processes, audience)
+        for open_stream in processes:
+            await open_stream.background.settled()  # the credits the streams left running
     if failing is not None:
         assert failing.attempts >= USERS * VIDEOS  # the fallback path really ran
     credits = await _assert_credited_once(platform, container, audience)

@@ -1,4 +1,4 @@
-"""The embedded job runner: the enqueuing request's context goes along, and each attempt is counted."""
+"""The embedded job runner: one job per upload, as SAQ's job key keeps; the request's context goes along."""
 
 from __future__ import annotations
 
@@ -42,3 +42,28 @@ async def test_a_job_runs_with_its_requests_context_and_reports_each_attempts_ou
         ("process_video", "complete"),
     ]
     assert all(line["request_id"] == "req-local" for line in finished)
+
+
+async def test_an_upload_queued_again_while_its_job_runs_is_not_run_twice() -> None:
+    gate, runs = asyncio.Event(), []
+
+    async def process(video_id: UUID, upload_key: str) -> None:
+        runs.append(upload_key)
+        await gate.wait()
+
+    queue = InProcessJobQueue(process)
+    video = uuid4()
+    await queue.enqueue_video_processing(video, "uploads/a")
+    await asyncio.sleep(0)
+    await queue.enqueue_video_processing(video, "uploads/a")
+    await queue.enqueue_video_processing(video, "uploads/b")
+    await asyncio.sleep(0)
+    assert runs == ["uploads/a", "uploads/b"]
+
+    gate.set()
+    for _ in range(3):  # both jobs end, and their keys are released
+        await asyncio.sleep(0)
+    await queue.enqueue_video_processing(video, "uploads/a")  # e.g. a sweep after the job failed for good
+    await asyncio.sleep(0)
+    assert runs == ["uploads/a", "uploads/b", "uploads/a"]
+    await queue.close()

@@ -135,3 +135,21 @@ def test_signup_is_open_unless_closed_and_nothing_else_is_accepted(tmp_path: Pat
     assert not Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_SIGNUP": "closed"}).signup_open
     with pytest.raises(SettingsError, match="VIDPLAT_SIGNUP must be one of open, closed"):
         Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_SIGNUP": "off"})
+
+
+def test_media_caps_default_to_8k_six_hours_and_2_gib_and_are_read_from_the_environment(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    assert (defaults.media_max_pixels, defaults.media_max_duration_seconds, defaults.media_max_memory_mib) == (
+        8192 * 4320,
+        6 * 3600,
+        2048,
+    )
+    env = {
+        "VIDPLAT_DATA_DIR": str(tmp_path),
+        "VIDPLAT_MEDIA_MAX_PIXELS": "2_073_600",
+        "VIDPLAT_MEDIA_MAX_DURATION_SECONDS": "600",
+        "VIDPLAT_MEDIA_MAX_MEMORY_MIB": "512",
+    }
+    configured = Settings.from_env(env)
+    assert (configured.media_max_pixels, configured.media_max_duration_seconds) == (1920 * 1080, 600)
+    assert configured.media_max_memory_mib == 512

@@ -24,7 +24,7 @@ from vidplat.domain.accounts.policy import Quota
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
-from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
+from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, Video, VideoField, VideoStatus
 
 T = TypeVar("T")
 
@@ -54,12 +54,12 @@ class TokenCodec(Protocol):
 
 
 class UrlSigner(Protocol):
-    """Signs short-lived playback grants (user, video, expiry) with its own key."""
+    """Signs short-lived playback grants (user and session, video, expiry) with its own key."""
 
-    def sign(self, user_id: UUID, video_id: UUID, expires_at: datetime) -> str: ...
+    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str: ...
 
-    def verify(self, token: str, video_id: UUID, now: datetime) -> UUID:
-        """The user id the token was issued to; raises InvalidToken when tampered or expired."""
+    def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
+        """Whom the token was issued to; raises InvalidToken when tampered, expired or for another video."""
         ...
 
 
@@ -111,7 +111,10 @@ class ReadCache(Protocol):
 
 class JobQueue(Protocol):
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
-        """Schedule ProcessUpload; called only after the transaction that staged the upload commits."""
+        """Schedule ProcessUpload; called only after the transaction that staged the upload commits.
+
+        One job per upload: while the upload's job is queued or running, enqueuing it again is a no-op.
+        """
         ...
 
 

@@ -91,6 +91,10 @@ async def fail_stuck_uploads(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.fail_stuck_uploads()
 
 
+async def requeue_pending_uploads(ctx: WorkerContext) -> int:
+    return await _container(ctx).use_cases.requeue_pending_uploads()
+
+
 def make_worker(
     container: Container, *, concurrency: int = 4, timers: PartialTimersDict | None = None
 ) -> Worker[WorkerContext]:
@@ -100,6 +104,11 @@ def make_worker(
 
     async def startup(ctx: WorkerContext) -> None:
         ctx["container"] = container
+        # Redis may have come back empty: the database knows which uploads still need their job.
+        try:
+            await requeue_pending_uploads(ctx)
+        except Exception:
+            log.exception("requeuing pending uploads at start-up failed; the cron will try again")
 
     async def shutdown(_: WorkerContext) -> None:
         await container.close()
@@ -110,6 +119,7 @@ def make_worker(
         cron_jobs=[
             CronJob(expire_subscriptions, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(fail_stuck_uploads, cron="*/10 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(requeue_pending_uploads, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
         ],
         startup=startup,
         shutdown=shutdown,

@@ -26,13 +26,15 @@ class InProcessJobQueue:
         self._process = process
         self._retries = retries
         self._retry_delay = retry_delay_seconds
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # by upload key: one job per upload, as SAQ keeps
 
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
         # The task starts with a copy of the caller's context: the request's id and caller stay bound.
+        if upload_key in self._tasks:
+            return
         task = asyncio.create_task(self._run(video_id, upload_key), name=f"process-video-{video_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[upload_key] = task
+        task.add_done_callback(lambda _: self._tasks.pop(upload_key, None))
 
     async def _run(self, video_id: UUID, upload_key: str) -> None:
         bind_contextvars(job=PROCESS_VIDEO, job_key=f"{PROCESS_VIDEO}:{upload_key}")
@@ -49,9 +51,10 @@ class InProcessJobQueue:
             await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        tasks = list(self._tasks.values())
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from vidplat.domain import events
-from vidplat.domain.ports import Clock, MediaProbe, Storage, UnitOfWorkFactory, UnreadableMedia
+from vidplat.domain.ports import Clock, JobQueue, MediaProbe, Storage, UnitOfWorkFactory, UnreadableMedia
 from vidplat.domain.videos.keys import media_key, thumbnail_key
 from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
 
@@ -154,3 +154,27 @@ class FailStuckUploads:
             if video.pending_key is not None:
                 await self.process.fail(video.id, video.pending_key, "Processing did not finish in time.")
         return len(stuck)
+
+
+@dataclass(frozen=True, slots=True)
+class RequeuePendingUploads:
+    """Enqueue the processing of every pending upload again, from the database's word.
+
+    The queue may have lost its jobs (Redis restarted empty, an embedded process restarted)
+    while the staged bytes are intact. The queue keeps one job per upload, and processing an
+    upload that is already published is a no-op, so requeuing one still queued, running or
+    done costs nothing. The oldest `batch` per run: the next run takes those after them.
+    """
+
+    uow: UnitOfWorkFactory
+    jobs: JobQueue
+    clock: Clock
+    batch: int = 500
+
+    async def __call__(self) -> int:
+        async with self.uow(read_only=True) as uow:
+            pending = list(await uow.videos.stuck_processing(self.clock.now(), self.batch))
+        for video in pending:
+            if video.pending_key is not None:
+                await self.jobs.enqueue_video_processing(video.id, video.pending_key)
+        return len(pending)
