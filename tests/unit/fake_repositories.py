@@ -11,7 +11,7 @@ from uuid import UUID
 
 from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
-from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.pagination import Page, PageRequest, Slice
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import Video, VideoStatus
 
@@ -66,6 +66,8 @@ def _sorted(rows: Iterable[E], store: InMemoryStore, key: Callable[[E], datetime
 
 
 def _page(rows: list[E], page: PageRequest) -> Page[E]:
+    # Cursors are SQL semantics: tests/integration/test_sql_pages.py walks them on both databases.
+    assert page.after is None, "the fakes page by offset only"
     return Page(rows[page.offset : page.offset + page.limit], len(rows), page.limit, page.offset)
 
 
@@ -330,9 +332,28 @@ class FakeVideoRepository(_Repository[Video]):
         statuses: Sequence[VideoStatus] | None,
         title_query: str | None,
         deleted: bool = False,
+        total: int | None = None,
     ) -> Page[Video]:
         await self._call()
-        found = [
+        found = self._matching(organization_id, statuses, title_query, deleted)
+        listed = _page(_sorted(found, self.uow.store, lambda v: v.created_at, newest_first=True), page)
+        return listed if total is None else Page(listed.items, total, listed.limit, listed.offset)
+
+    async def count(
+        self,
+        organization_id: UUID,
+        *,
+        statuses: Sequence[VideoStatus] | None,
+        title_query: str | None,
+        deleted: bool = False,
+    ) -> int:
+        await self._call()
+        return len(self._matching(organization_id, statuses, title_query, deleted))
+
+    def _matching(
+        self, organization_id: UUID, statuses: Sequence[VideoStatus] | None, title_query: str | None, deleted: bool
+    ) -> Sequence[Video]:
+        return [
             v
             for v in self.table.rows()
             if v.organization_id == organization_id
@@ -340,7 +361,6 @@ class FakeVideoRepository(_Repository[Video]):
             and (statuses is None or v.status in statuses)
             and (title_query is None or title_query.lower() in v.title.lower())
         ]
-        return _page(_sorted(found, self.uow.store, lambda v: v.created_at, newest_first=True), page)
 
 
 class FakeViewCreditRepository(_Repository[ViewCredit]):
@@ -357,7 +377,8 @@ class FakeViewCreditRepository(_Repository[ViewCredit]):
                 added.append(credit)
         return [c for c in credits if c in added]
 
-    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]:
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Slice[ViewCredit]:
         await self._call()
         mine = [c for c in self.table.rows() if c.user_id == user_id]
-        return _page(_sorted(mine, self.uow.store, lambda c: c.awarded_at, newest_first=True), page)
+        listed = _page(_sorted(mine, self.uow.store, lambda c: c.awarded_at, newest_first=True), page)
+        return Slice(listed.items, listed.limit, listed.offset)

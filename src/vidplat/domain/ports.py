@@ -21,7 +21,7 @@ from uuid import UUID
 
 from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshToken, Role, Session, User
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
-from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.pagination import Page, PageRequest, Slice
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
 
@@ -284,7 +284,19 @@ class VideoRepository(Protocol):
         statuses: Sequence[VideoStatus] | None,
         title_query: str | None,
         deleted: bool = False,
-    ) -> Page[Video]: ...
+        total: int | None = None,
+    ) -> Page[Video]:
+        """Newest first; `total`, when the caller already has it from `count`, is not counted again."""
+        ...
+
+    async def count(
+        self,
+        organization_id: UUID,
+        *,
+        statuses: Sequence[VideoStatus] | None,
+        title_query: str | None,
+        deleted: bool = False,
+    ) -> int: ...
 
 
 class ViewCreditRepository(Protocol):
@@ -292,7 +304,9 @@ class ViewCreditRepository(Protocol):
         """Insert those whose (user, video) the ledger lacks: the ones this call inserted."""
         ...
 
-    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]: ...
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Slice[ViewCredit]:
+        """The user's credits, newest first (the running total is the user's points, not a count)."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -112,9 +112,8 @@ class SqlUserRepository:
             filters.append(UserRow.role == role.value)
         if email_query:
             filters.append(contains(UserRow.email, email_query))
-        return await self._rows.page(
-            page, user_from_row, *filters, order_by=[UserRow.created_at.asc(), UserRow.id.asc()]
-        )
+        key = (UserRow.created_at, UserRow.id)  # ix_users_live_page
+        return await self._rows.page(page, user_from_row, *filters, key=key, newest_first=False)
 
     async def count_admins(self, organization_id: UUID) -> int:
         return await self._rows.count(*_active(organization_id), UserRow.role == Role.ADMIN.value)

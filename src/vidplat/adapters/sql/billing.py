@@ -86,7 +86,8 @@ class SqlSubscriptionRepository:
             page,
             _subscription,
             SubscriptionRow.organization_id == organization_id,
-            order_by=[SubscriptionRow.started_at.desc(), SubscriptionRow.id.desc()],
+            key=(SubscriptionRow.started_at, SubscriptionRow.id),  # ix_subscriptions_history
+            newest_first=True,
         )
 
     async def lapsed(self, now: datetime, limit: int) -> Sequence[Subscription]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Rows
 from vidplat.adapters.sql.rows import ViewCreditRow
-from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.pagination import PageRequest, Slice
 from vidplat.domain.rewards.model import ViewCredit
 
 
@@ -62,10 +62,6 @@ class SqlViewCreditRepository:
         inserted = set((await self._session.scalars(statement, rows)).all())
         return [c for c in credits if c.id in inserted]
 
-    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]:
-        return await self._rows.page(
-            page,
-            _credit,
-            ViewCreditRow.user_id == user_id,
-            order_by=[ViewCreditRow.awarded_at.desc(), ViewCreditRow.id.desc()],
-        )
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Slice[ViewCredit]:
+        key = (ViewCreditRow.awarded_at, ViewCreditRow.id)  # ix_view_credits_user_ledger
+        return await self._rows.slice(page, _credit, ViewCreditRow.user_id == user_id, key=key, newest_first=True)

@@ -163,3 +163,36 @@ Index("ix_subscriptions_history", SubscriptionRow.organization_id, SubscriptionR
 Index("ix_videos_organization_created", VideoRow.organization_id, VideoRow.created_at)
 _pending = VideoRow.pending_key.is_not(None)
 Index("ix_videos_pending", VideoRow.updated_at, postgresql_where=_pending, sqlite_where=_pending)
+
+# Listing pages walk these in key order (backwards for newest first) and stop after a page; the
+# totals count them without visiting the table (status and role ride along for the filters).
+_live_video = VideoRow.deleted_at.is_(None)
+_trashed_video = VideoRow.deleted_at.is_not(None)
+for _name, _where in (("ix_videos_live_page", _live_video), ("ix_videos_trash_page", _trashed_video)):
+    Index(
+        _name,
+        VideoRow.organization_id,
+        VideoRow.created_at,
+        VideoRow.id,
+        postgresql_include=["status"],
+        postgresql_where=_where,
+        sqlite_where=_where,
+    )
+Index(
+    "ix_users_live_page",
+    UserRow.organization_id,
+    UserRow.created_at,
+    UserRow.id,
+    postgresql_include=["role"],
+    postgresql_where=_live_user,
+    sqlite_where=_live_user,
+)
+Index("ix_view_credits_user_ledger", ViewCreditRow.user_id, ViewCreditRow.awarded_at, ViewCreditRow.id)
+# Substring search (ILIKE '%q%') on PostgreSQL; SQLite has no equivalent and scans one organization.
+for _table, _column in (("videos", VideoRow.title), ("users", UserRow.email)):
+    Index(
+        f"ix_{_table}_{_column.key}_trgm",
+        _column,
+        postgresql_using="gin",
+        postgresql_ops={_column.key: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")

@@ -80,13 +80,35 @@ class SqlVideoRepository:
         statuses: Sequence[VideoStatus] | None,
         title_query: str | None,
         deleted: bool = False,
+        total: int | None = None,
     ) -> Page[Video]:
-        filters = [VideoRow.organization_id == organization_id, _trashed(deleted)]
-        if statuses is not None:
-            filters.append(VideoRow.status.in_([status.value for status in statuses]))
-        if title_query:
-            filters.append(contains(VideoRow.title, title_query))
-        return await self._rows.page(page, _video, *filters, order_by=[VideoRow.created_at.desc(), VideoRow.id.desc()])
+        filters = _listing(organization_id, statuses, title_query, deleted)
+        return await self._rows.page(page, _video, *filters, key=_KEY, newest_first=True, total=total)
+
+    async def count(
+        self,
+        organization_id: UUID,
+        *,
+        statuses: Sequence[VideoStatus] | None,
+        title_query: str | None,
+        deleted: bool = False,
+    ) -> int:
+        return await self._rows.count_matching(*_listing(organization_id, statuses, title_query, deleted))
+
+
+_KEY = (VideoRow.created_at, VideoRow.id)
+
+
+def _listing(
+    organization_id: UUID, statuses: Sequence[VideoStatus] | None, title_query: str | None, deleted: bool
+) -> list[ColumnElement[bool]]:
+    """The filters that ix_videos_live_page / ix_videos_trash_page (and the title's trigram index) serve."""
+    filters = [VideoRow.organization_id == organization_id, _trashed(deleted)]
+    if statuses is not None:
+        filters.append(VideoRow.status.in_([status.value for status in statuses]))
+    if title_query:
+        filters.append(contains(VideoRow.title, title_query))
+    return filters
 
 
 def _trashed(deleted: bool) -> ColumnElement[bool]:

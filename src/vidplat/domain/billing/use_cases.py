@@ -84,7 +84,7 @@ class SubscriptionHistory:
         now = self.clock.now()
         async with self.uow(read_only=True) as uow:
             found = await uow.subscriptions.history(principal.organization_id, page)
-        return Page([state(s, now) for s in found.items], found.total, found.limit, found.offset)
+        return Page([state(s, now) for s in found.items], found.total, found.limit, found.offset, found.next_cursor)
 
 
 @dataclass(frozen=True, slots=True)

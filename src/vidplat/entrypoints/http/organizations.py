@@ -7,7 +7,7 @@ from litestar.params import JSONBody
 
 from vidplat.domain.accounts.signup import SignUpCommand
 from vidplat.entrypoints.http.openapi_problems import problems
-from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
+from vidplat.entrypoints.http.params import Caller, Limit, Offset, PageCursor, Uc, next_cursor, page
 from vidplat.entrypoints.http.schemas import (
     OrganizationOut,
     PlanList,
@@ -60,6 +60,9 @@ class OrganizationController(Controller):
         responses=problems(401, 403, 422),
         summary="Subscription history, newest first",
     )
-    async def history(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> SubscriptionPage:
-        found = await uc.subscription_history(principal, page(limit, offset))
-        return SubscriptionPage([SubscriptionOut.of(s) for s in found.items], found.total, found.limit, found.offset)
+    async def history(
+        self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0, cursor: PageCursor = None
+    ) -> SubscriptionPage:
+        found = await uc.subscription_history(principal, page(limit, offset, cursor))
+        items = [SubscriptionOut.of(s) for s in found.items]
+        return SubscriptionPage(items, found.total, found.limit, found.offset, next_cursor(found))

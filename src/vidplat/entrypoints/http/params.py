@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from vidplat.domain.accounts.model import Principal
-from vidplat.domain.pagination import MAX_LIMIT, PageRequest
+from vidplat.domain.pagination import MAX_LIMIT, Cursor, Page, PageRequest, Slice
 from vidplat.domain.use_cases import UseCases
 
 Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size")]
-Offset = Annotated[int, Parameter(ge=0, le=10**9, description="Items to skip")]
+Offset = Annotated[
+    int,
+    Parameter(
+        ge=0,
+        le=10**9,
+        description="Items to skip. The database still walks every skipped item: for deep pages follow `cursor`.",
+    ),
+]
+PageCursor = Annotated[
+    str | None,
+    Parameter(
+        max_length=200,
+        description=(
+            "The `next_cursor` of the previous page (null on the last page): the page starts right after that"
+            " page's last item, and costs the same however deep it is, with rows added meanwhile neither"
+            " repeated nor skipped. `offset` must then be 0. Anything else is 422 `invalid_cursor`."
+            " `total` stays exact: an index-only count of the matching rows (for videos, counted once per"
+            " change of the organization's catalog and cached with it)."
+        ),
+    ),
+]
 Uc = NamedDependency[UseCases]
 Caller = NamedDependency[Principal]
 
 
-def page(limit: int, offset: int) -> PageRequest:
-    return PageRequest(limit=limit, offset=offset)
+def page(limit: int, offset: int, cursor: str | None = None) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset, after=None if cursor is None else Cursor.decode(cursor))
+
+
+def next_cursor(found: Page[Any] | Slice[Any]) -> str | None:
+    return None if found.next_cursor is None else found.next_cursor.encode()

@@ -112,6 +112,7 @@ class SubscriptionPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class OrganizationOut(Struct):
@@ -166,6 +167,7 @@ class UserPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class CreditOut(Struct):
@@ -183,6 +185,7 @@ class PointsOut(Struct):
     items: list[CreditOut]
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class VideoOut(Struct):
@@ -228,6 +231,7 @@ class VideoPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class PlaybackOut(Struct):

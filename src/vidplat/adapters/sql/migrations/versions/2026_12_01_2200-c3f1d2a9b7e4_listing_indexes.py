@@ -1,0 +1,52 @@
+"""Listing indexes: keyset pages and index-only totals, the points ledger, trigram search on PostgreSQL.
+
+Revision ID: c3f1d2a9b7e4
+Revises: a6c1b3e89782
+Create Date: 2026-12-01 22:00:00+00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "c3f1d2a9b7e4"
+down_revision = "a6c1b3e89782"
+branch_labels = None
+depends_on = None
+
+LIVE = sa.text("deleted_at IS NULL")
+TRASHED = sa.text("deleted_at IS NOT NULL")
+PAGE_INDEXES = (
+    ("ix_videos_live_page", "videos", "status", LIVE),
+    ("ix_videos_trash_page", "videos", "status", TRASHED),
+    ("ix_users_live_page", "users", "role", LIVE),
+)
+TRIGRAM_INDEXES = (("ix_videos_title_trgm", "videos", "title"), ("ix_users_email_trgm", "users", "email"))
+
+
+def upgrade() -> None:
+    for name, table, included, where in PAGE_INDEXES:
+        op.create_index(
+            name,
+            table,
+            ["organization_id", "created_at", "id"],
+            postgresql_include=[included],
+            postgresql_where=where,
+            sqlite_where=where,
+        )
+    op.create_index("ix_view_credits_user_ledger", "view_credits", ["user_id", "awarded_at", "id"])
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for name, table, column in TRIGRAM_INDEXES:
+            op.create_index(name, table, [column], postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+
+
+def downgrade() -> None:
+    if op.get_context().dialect.name == "postgresql":
+        for name, table, _ in TRIGRAM_INDEXES:
+            op.drop_index(name, table_name=table)
+        # The extension stays: other databases' objects on this server may use it.
+    op.drop_index("ix_view_credits_user_ledger", table_name="view_credits")
+    for name, table, _, _ in PAGE_INDEXES:
+        op.drop_index(name, table_name=table)
