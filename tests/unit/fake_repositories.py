@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
-from vidplat.domain.pagination import Page, PageRequest, Slice
+from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import Video, VideoStatus
 
@@ -123,6 +123,10 @@ class FakeOrganizationRepository(_Repository[Organization]):
         await self._call()
         await self.uow.claim(("organization-lock", organization_id))
         self.uow.store.locked_organizations.append(organization_id)
+
+    async def lock_many(self, organization_ids: Collection[UUID]) -> None:
+        for organization_id in sorted(organization_ids):
+            await self.lock(organization_id)
 
 
 class FakeUserRepository(_Repository[User]):
@@ -290,10 +294,26 @@ class FakeSubscriptionRepository(_Repository[Subscription]):
         mine = [s for s in self.table.rows() if s.organization_id == organization_id]
         return _page(_sorted(mine, self.uow.store, lambda s: s.started_at, newest_first=True), page)
 
-    async def lapsed(self, now: datetime, limit: int) -> Sequence[Subscription]:
+    async def lapsed(self, now: datetime, limit: int, *, after: Cursor | None = None) -> Sequence[Subscription]:
         await self._call()
         due = [s for s in self.table.rows() if s.is_current and s.ends_at is not None and s.ends_at <= now]
-        return _sorted(due, self.uow.store, lambda s: s.ends_at or now, newest_first=False)[:limit]
+        due.sort(key=lambda s: (s.ends_at or now, s.id))
+        if after is not None:
+            due = [s for s in due if (s.ends_at or now, s.id) > (after.at, after.id)]
+        return due[:limit]
+
+    async def add_many(self, subscriptions: Sequence[Subscription]) -> None:
+        for subscription in subscriptions:
+            await self.add(subscription)
+
+    async def end_lapsed(self, subscription_ids: Collection[UUID]) -> set[UUID]:
+        ended = set()
+        for subscription_id in subscription_ids:
+            subscription = self.table.find(subscription_id)
+            ends_at = subscription.ends_at if subscription is not None else None
+            if ends_at is not None and await self.end(subscription_id, ends_at):
+                ended.add(subscription_id)
+        return ended
 
 
 class FakeVideoRepository(_Repository[Video]):

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshToken, Role, Session, User
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
-from vidplat.domain.pagination import Page, PageRequest, Slice
+from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
 
@@ -184,6 +184,10 @@ class OrganizationRepository(Protocol):
         """Serialise writers of the organization's aggregate for the rest of the transaction."""
         ...
 
+    async def lock_many(self, organization_ids: Collection[UUID]) -> None:
+        """`lock` for several, taken in id order so that two batches cannot deadlock."""
+        ...
+
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
@@ -254,8 +258,14 @@ class SubscriptionRepository(Protocol):
 
     async def history(self, organization_id: UUID, page: PageRequest) -> Page[Subscription]: ...
 
-    async def lapsed(self, now: datetime, limit: int) -> Sequence[Subscription]:
-        """Current subscriptions whose end has passed, oldest first."""
+    async def lapsed(self, now: datetime, limit: int, *, after: Cursor | None = None) -> Sequence[Subscription]:
+        """Current subscriptions whose end has passed, by (ends_at, id), after `after` if given."""
+        ...
+
+    async def add_many(self, subscriptions: Sequence[Subscription]) -> None: ...
+
+    async def end_lapsed(self, subscription_ids: Collection[UUID]) -> set[UUID]:
+        """End each at its own `ends_at` if it is still current: the ids this call ended."""
         ...
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import cast
 from uuid import UUID
 
@@ -62,6 +62,15 @@ class SqlOrganizationRepository:
         # SQLite renders no FOR UPDATE; it needs none, every transaction there holds the write lock.
         await self._session.execute(
             select(OrganizationRow.id).where(OrganizationRow.id == organization_id).with_for_update()
+        )
+
+    async def lock_many(self, organization_ids: Collection[UUID]) -> None:
+        # The sort runs below the row locks: they are taken in id order.
+        await self._session.execute(
+            select(OrganizationRow.id)
+            .where(OrganizationRow.id.in_(sorted(organization_ids)))
+            .order_by(OrganizationRow.id)
+            .with_for_update()
         )
 
 

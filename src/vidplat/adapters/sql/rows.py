@@ -158,7 +158,13 @@ Index(
     postgresql_where=_current,
     sqlite_where=_current,
 )
-Index("ix_subscriptions_lapsing", SubscriptionRow.ends_at, postgresql_where=_current, sqlite_where=_current)
+Index(
+    "ix_subscriptions_lapsing",
+    SubscriptionRow.ends_at,
+    SubscriptionRow.id,  # the expiry's batches walk it by (ends_at, id)
+    postgresql_where=_current,
+    sqlite_where=_current,
+)
 Index("ix_subscriptions_history", SubscriptionRow.organization_id, SubscriptionRow.started_at)
 Index("ix_videos_organization_created", VideoRow.organization_id, VideoRow.created_at)
 _pending = VideoRow.pending_key.is_not(None)
