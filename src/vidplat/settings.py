@@ -47,6 +47,11 @@ class Settings:
     # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
     accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
+    # Each process holds up to db_pool_size + db_max_overflow connections: size them so that every
+    # process together stays under the server's max_connections (or put PgBouncer in between).
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: int = 10
+    db_pgbouncer: bool = False  # the URL is PgBouncer in transaction mode: no pool, no prepared-statement reuse
 
     @property
     def embedded(self) -> bool:
@@ -80,6 +85,9 @@ class Settings:
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
             accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            db_max_overflow=reader.number("DB_MAX_OVERFLOW", 10, minimum=0),
+            db_pool_timeout_seconds=reader.number("DB_POOL_TIMEOUT_SECONDS", 10),
+            db_pgbouncer=reader.flag("DB_PGBOUNCER"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
@@ -112,7 +120,7 @@ class _Reader:
     def text(self, name: str, default: str) -> str:
         return self.optional(name) or default
 
-    def number(self, name: str, default: int) -> int:
+    def number(self, name: str, default: int, *, minimum: int = 1) -> int:
         raw = self.optional(name)
         if raw is None:
             return default
@@ -120,9 +128,20 @@ class _Reader:
             value = int(raw.replace("_", ""))
         except ValueError:
             raise SettingsError(f"VIDPLAT_{name} must be a whole number, got {raw!r}") from None
-        if value <= 0:
-            raise SettingsError(f"VIDPLAT_{name} must be positive, got {value}")
+        if value < minimum:
+            raise SettingsError(
+                f"VIDPLAT_{name} must be {'positive' if minimum == 1 else f'at least {minimum}'}, got {value}"
+            )
         return value
+
+    def flag(self, name: str) -> bool:
+        raw = (self.optional(name) or "0").lower()
+        if raw not in _FLAGS:
+            raise SettingsError(f"VIDPLAT_{name} must be 1 or 0, got {raw!r}")
+        return _FLAGS[raw]
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> str:
