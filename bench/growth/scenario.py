@@ -52,6 +52,20 @@ class Callers:
 Figures = dict[tuple[str, bool, str], Latency]  # (size, cached, what)
 Request = Callable[[Container, Callers], Callable[[], Awaitable[object]]]
 
+
+def _walker(container: Container, callers: Callers) -> Callable[[], Awaitable[object]]:
+    """Each call the next page by cursor (back to the first at the end): a new key every time, so
+    with the cache on every page is a miss while the total, cached per change, is not counted."""
+    after: list[Cursor | None] = [None]
+
+    async def next_page() -> object:
+        page = await container.use_cases.list_videos(callers.member, VideoQuery(page=PageRequest(after=after[0])))
+        after[0] = page.next_cursor
+        return page
+
+    return next_page
+
+
 REQUESTS: list[tuple[str, Request, bool]] = [  # (what, the call, whether the read cache serves it)
     (
         "videos, first page",
@@ -73,6 +87,7 @@ REQUESTS: list[tuple[str, Request, bool]] = [  # (what, the call, whether the re
         lambda c, w: lambda: c.use_cases.list_videos(w.member, VideoQuery(page=PageRequest(), title=WORD)),
         True,
     ),
+    ("videos, walk by cursor (page misses)", _walker, True),
     ("users, first page", lambda c, w: lambda: c.use_cases.list_users(w.admin, UserQuery(page=PageRequest())), False),
     (
         "users q= email search",
