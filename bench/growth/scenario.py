@@ -168,7 +168,7 @@ async def _callers(database: str) -> Callers:
         admin=Principal(user_id=uuid_of("user0"), organization_id=org, role=Role.ADMIN),
         member=Principal(user_id=uuid_of("user1"), organization_id=org, role=Role.MEMBER),
         deep_offset=deep,
-        deep_cursor=Cursor(at, id_),
+        deep_cursor=Cursor((at,), id_),
     )
 
 

@@ -62,8 +62,8 @@ def statements(size: Size) -> list[str]:
 
     lapsed_at = "now() - interval '1 day'"
     return [
-        f"""INSERT INTO organizations (id, name, slug, created_at)
-            SELECT {_id("org", "o")}, 'Org ' || o, 'org-' || o, now() - interval '400 days'
+        f"""INSERT INTO organizations (id, name, name_key, slug, created_at)
+            SELECT {_id("org", "o")}, 'Org ' || o, 'org ' || o, 'org-' || o, now() - interval '400 days'
             FROM generate_series(0, {orgs - 1}) o""",
         f"""INSERT INTO users (id, organization_id, email, role, password_hash, points, created_at, deleted_at)
             SELECT {_id("user", "u")}, {_id("org", user_org)},
@@ -105,8 +105,9 @@ def lapsing_statements(count: int, ends_at: str) -> list[str]:
     if count == 0:
         return []
     return [
-        f"""INSERT INTO organizations (id, name, slug, created_at)
-            SELECT {_id("lapsing-org", "o")}, 'Lapsing ' || o, 'lapsing-' || o, now() - interval '30 days'
+        f"""INSERT INTO organizations (id, name, name_key, slug, created_at)
+            SELECT {_id("lapsing-org", "o")}, 'Lapsing ' || o, 'lapsing ' || o, 'lapsing-' || o,
+                   now() - interval '30 days'
             FROM generate_series(0, {count - 1}) o""",
         f"""INSERT INTO subscriptions (id, organization_id, plan_code, started_at, ends_at, ended_at)
             SELECT {_id("lapsing-sub", "o")}, {_id("lapsing-org", "o")}, 'PAID',

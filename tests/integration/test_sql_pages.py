@@ -156,3 +156,22 @@ async def test_offset_pages_still_work_and_hand_out_a_cursor(db: Database) -> No
 
 async def _nothing() -> None:
     return None
+
+
+async def test_a_cursor_walks_purchases_made_at_one_instant_in_their_order(db: Database) -> None:
+    org = make_org()
+    # A stopped clock: the TRIAL and three purchases all start at NOW, each ending later.
+    trial = make_subscription(org, started_at=NOW, ended_at=NOW)
+    chained = [make_subscription(org, PAID, started_at=NOW, ended_at=NOW if i < 2 else None) for i in range(3)]
+    for i, subscription in enumerate(chained):
+        subscription.ends_at = NOW + timedelta(days=15 * (i + 1))
+    await db.seed(org, trial, *chained)
+
+    async def history(request: PageRequest) -> Page[object]:
+        async with db.uow(read_only=True) as uow:
+            page = await uow.subscriptions.history(org.id, request)
+        return Page([s.id for s in page.items], page.total, page.limit, page.offset, page.next_cursor)
+
+    whole = await history(PageRequest(limit=10))
+    assert whole.items == [chained[2].id, chained[1].id, chained[0].id, trial.id]
+    assert await walk(history, _nothing, limit=1) == whole.items

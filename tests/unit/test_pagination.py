@@ -13,7 +13,7 @@ from vidplat.domain.pagination import Cursor, InvalidCursor, PageRequest
 
 
 def test_a_cursor_round_trips_to_the_microsecond() -> None:
-    cursor = Cursor(datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC), new_id())
+    cursor = Cursor((datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC), datetime.min.replace(tzinfo=UTC)), new_id())
     token = cursor.encode()
     assert Cursor.decode(token) == cursor
     assert token.isascii()
@@ -32,6 +32,7 @@ def _b64(raw: bytes) -> str:
         "%%%",
         "é",
         _b64(b"2025-03-01T12:00:00+00:00"),  # no id
+        _b64(str(new_id()).encode()),  # no time
         _b64(b"2025-03-01T12:00:00|" + str(new_id()).encode()),  # no offset: not one we hand out
         _b64(b"yesterday|" + str(new_id()).encode()),
         _b64(b"2025-03-01T12:00:00+00:00|not-a-uuid"),
@@ -47,7 +48,7 @@ def test_a_malformed_cursor_is_invalid(token: str) -> None:
 
 
 def test_a_cursor_and_an_offset_do_not_mix() -> None:
-    after = Cursor(datetime.now(UTC), new_id())
+    after = Cursor((datetime.now(UTC),), new_id())
     with pytest.raises(InvalidInput):
         PageRequest(offset=1, after=after)
     assert PageRequest(after=after).offset == 0

@@ -27,27 +27,27 @@ class InvalidCursor(InvalidInput):
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """The sort key (a timestamp, then the id) of the last item of a page: the next page starts after it.
+    """The sort key (timestamps, then the id) of the last item of a page: the next page starts after it.
 
     Opaque to clients but not secret: a forged one only moves within the caller's own listing.
     """
 
-    at: datetime
+    times: tuple[datetime, ...]
     id: UUID
 
     def encode(self) -> str:
-        raw = f"{self.at.isoformat()}|{self.id}".encode()
+        raw = "|".join([*(t.isoformat() for t in self.times), str(self.id)]).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
         try:
             raw = base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4))
-            at, id_ = raw.decode().split("|")
-            cursor = cls(datetime.fromisoformat(at), UUID(id_))
+            *times, id_ = raw.decode().split("|")
+            cursor = cls(tuple(datetime.fromisoformat(t) for t in times), UUID(id_))
         except (ValueError, UnicodeError, binascii.Error):
             raise InvalidCursor from None
-        if cursor.at.tzinfo is None:
+        if not cursor.times or any(t.tzinfo is None for t in cursor.times):
             raise InvalidCursor
         return cursor
 

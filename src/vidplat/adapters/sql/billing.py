@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 from uuid import UUID
 
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import Table, insert, literal, select, tuple_, update
+from sqlalchemy import Table, func, insert, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vidplat.adapters.sql.queries import Rows
+from vidplat.adapters.sql.queries import Key, Rows
 from vidplat.adapters.sql.rows import PlanRow, SubscriptionRow
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest
@@ -79,7 +79,7 @@ class SqlSubscriptionRepository:
             page,
             _subscription,
             SubscriptionRow.organization_id == organization_id,
-            key=(SubscriptionRow.started_at, SubscriptionRow.id),  # ix_subscriptions_history
+            key=_HISTORY,
             newest_first=True,
         )
 
@@ -87,7 +87,8 @@ class SqlSubscriptionRepository:
         statement = select(SubscriptionRow).where(SubscriptionRow.ended_at.is_(None), SubscriptionRow.ends_at <= now)
         if after is not None:  # ix_subscriptions_lapsing holds (ends_at, id): each batch starts where the last ended
             key = tuple_(SubscriptionRow.ends_at, SubscriptionRow.id)
-            statement = statement.where(key > tuple_(literal(after.at, DateTimeUTC()), literal(after.id, GUID())))
+            start = tuple_(literal(after.times[0], DateTimeUTC()), literal(after.id, GUID()))
+            statement = statement.where(key > start)
         rows = await self._session.scalars(
             statement.order_by(SubscriptionRow.ends_at.asc(), SubscriptionRow.id.asc()).limit(limit)
         )
@@ -108,6 +109,11 @@ class SqlSubscriptionRepository:
         )
         return set(ended)
 
+
+# Purchases at one instant (a coarse or stopped clock) each end later than the one they follow, or
+# replace the TRIAL that has no end: the end breaks the tie in order (no end sorting last).
+_NO_END = literal(datetime(1, 1, 1, tzinfo=UTC), DateTimeUTC())
+_HISTORY = Key((SubscriptionRow.started_at, func.coalesce(SubscriptionRow.ends_at, _NO_END)), SubscriptionRow.id)
 
 # Core, not ORM-enabled, for the expiry's batches: no session state to synchronise.
 _TABLE = cast("Table", SubscriptionRow.__table__)

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import ColumnElement, func, literal, select, tuple_
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import ColumnElement, SQLColumnExpression, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from vidplat.adapters.sql.rows import Base
-from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
+from vidplat.domain.pagination import Cursor, InvalidCursor, Page, PageRequest, Slice
 
 RowT = TypeVar("RowT", bound=Base)
 T = TypeVar("T")
-# A listing's order: a timestamp, then the id to break ties; both descending for newest first.
-Key = tuple[QueryableAttribute[datetime], QueryableAttribute[UUID]]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A listing's order: timestamps (DateTimeUTC), then the id to break ties; all descending for newest first."""
+
+    times: tuple[SQLColumnExpression[datetime], ...]
+    id: QueryableAttribute[UUID]
 
 
 class Rows(SQLAlchemyAsyncRepository[RowT]):
@@ -53,19 +61,22 @@ class Rows(SQLAlchemyAsyncRepository[RowT]):
         newest_first: bool,
     ) -> Slice[T]:
         """The rows in `key` order after the request's cursor (or offset), one more fetched to tell if more follow."""
-        at, id_ = key
-        order = (at.desc(), id_.desc()) if newest_first else (at.asc(), id_.asc())
-        statement = select(self.model_type).where(*filters).order_by(*order).limit(request.limit + 1)
-        if request.after is not None:
-            # A row comparison, which both databases match against the (..., at, id) index.
-            start = tuple_(literal(request.after.at, at.type), literal(request.after.id, id_.type))
-            statement = statement.where(tuple_(at, id_) < start if newest_first else tuple_(at, id_) > start)
+        columns = (*key.times, key.id)
+        order = [c.desc() for c in columns] if newest_first else [c.asc() for c in columns]
+        statement = select(self.model_type, *key.times).where(*filters).order_by(*order).limit(request.limit + 1)
+        if (after := request.after) is not None:
+            if len(after.times) != len(key.times):
+                raise InvalidCursor  # one handed out by another listing
+            # A row comparison, which both databases match against the (..., times, id) index.
+            start = tuple_(*(literal(t, DateTimeUTC()) for t in after.times), literal(after.id, GUID()))
+            statement = statement.where(tuple_(*columns) < start if newest_first else tuple_(*columns) > start)
         elif request.offset:
             statement = statement.offset(request.offset)
-        rows = list(await self.session.scalars(statement))
+        rows = (await self.session.execute(statement)).all()
         last = rows[request.limit - 1] if len(rows) > request.limit else None
-        next_cursor = Cursor(getattr(last, at.key), getattr(last, id_.key)) if last is not None else None
-        return Slice([to_domain(row) for row in rows[: request.limit]], request.limit, request.offset, next_cursor)
+        next_cursor = Cursor(tuple(last[1:]), getattr(last[0], key.id.key)) if last is not None else None
+        items = [to_domain(row[0]) for row in rows[: request.limit]]
+        return Slice(items, request.limit, request.offset, next_cursor)
 
     async def count_matching(self, *filters: ColumnElement[bool]) -> int:
         """count(*), which the partial listing indexes answer without visiting the table."""

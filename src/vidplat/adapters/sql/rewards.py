@@ -10,7 +10,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vidplat.adapters.sql.queries import Rows
+from vidplat.adapters.sql.queries import Key, Rows
 from vidplat.adapters.sql.rows import ViewCreditRow
 from vidplat.domain.pagination import PageRequest, Slice
 from vidplat.domain.rewards.model import ViewCredit
@@ -63,5 +63,5 @@ class SqlViewCreditRepository:
         return [c for c in credits if c.id in inserted]
 
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Slice[ViewCredit]:
-        key = (ViewCreditRow.awarded_at, ViewCreditRow.id)  # ix_view_credits_user_ledger
+        key = Key((ViewCreditRow.awarded_at,), ViewCreditRow.id)  # ix_view_credits_user_ledger
         return await self._rows.slice(page, _credit, ViewCreditRow.user_id == user_id, key=key, newest_first=True)

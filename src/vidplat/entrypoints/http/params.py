@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
@@ -35,6 +36,11 @@ PageCursor = Annotated[
 ]
 Uc = NamedDependency[UseCases]
 Caller = NamedDependency[Principal]
+
+
+def client_address(request: Request[Any, Any, Any]) -> str | None:
+    """The peer's address as the server saw it (behind a proxy, uvicorn's --proxy-headers decide)."""
+    return request.client.host if request.client else None
 
 
 def page(limit: int, offset: int, cursor: str | None = None) -> PageRequest:

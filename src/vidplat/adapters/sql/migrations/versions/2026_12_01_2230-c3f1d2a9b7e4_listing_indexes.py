@@ -2,8 +2,8 @@
 the expiry's batches walk lapsing subscriptions by (ends_at, id).
 
 Revision ID: c3f1d2a9b7e4
-Revises: a6c1b3e89782
-Create Date: 2026-12-01 22:00:00+00:00
+Revises: 5d2f8c1e7a94
+Create Date: 2026-12-01 22:30:00+00:00
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c3f1d2a9b7e4"
-down_revision = "a6c1b3e89782"
+down_revision = "5d2f8c1e7a94"
 branch_labels = None
 depends_on = None
 
