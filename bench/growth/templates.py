@@ -25,10 +25,12 @@ def sqlalchemy_url(database: str) -> str:
 
 
 def template_name(size: Size) -> str:
-    """Named after the schema head and the seed itself: a change to either seeds afresh."""
-    head = ScriptDirectory.from_config(alembic_config(POSTGRES_URL)).get_current_head()
-    digest = hashlib.sha256("\n".join(statements(size)).encode()).hexdigest()[:8]
-    return f"{PREFIX}{size.name.replace('-', '_')}_{head}_{digest}"
+    """Named after the schema head, and a digest of every revision and of the seed: a new or
+    re-chained revision, or another seed, seeds afresh."""
+    script = ScriptDirectory.from_config(alembic_config(POSTGRES_URL))
+    chain = [f"{r.revision}<{r.down_revision}" for r in script.walk_revisions()]
+    digest = hashlib.sha256("\n".join([*chain, *statements(size)]).encode()).hexdigest()[:8]
+    return f"{PREFIX}{size.name.replace('-', '_')}_{script.get_current_head()}_{digest}"
 
 
 async def copy_of(size: Size, database: str) -> bool:
