@@ -133,6 +133,18 @@ class VideoRow(Base):
     deleted_at: Mapped[datetime | None]
 
 
+class VideoCountRow(Base):
+    """An organization's videos by status (live ones) and in the trash, kept by triggers on videos."""
+
+    __tablename__ = "video_counts"
+
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    processing: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    ready: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    failed: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    trashed: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
 class ViewCreditRow(Base):
     __tablename__ = "view_credits"
     __table_args__ = (UniqueConstraint("user_id", "video_id", name="uq_view_credits_user_video"),)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
@@ -12,7 +14,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Key, Rows, contains
-from vidplat.adapters.sql.rows import VideoRow
+from vidplat.adapters.sql.rows import VideoCountRow, VideoRow
 from vidplat.domain import topics
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.videos.model import Video, VideoField, VideoStatus
@@ -102,7 +104,17 @@ class SqlVideoRepository:
         title_query: str | None,
         deleted: bool = False,
     ) -> int:
-        return await self._rows.count_matching(*_listing(organization_id, statuses, title_query, deleted))
+        if title_query or (deleted and statuses is not None):
+            # A search counts its matches (the trigram index finds them).
+            return await self._rows.count_matching(*_listing(organization_id, statuses, title_query, deleted))
+        # Otherwise one row: the organization's counts, which triggers on videos keep (video_counts).
+        if deleted:
+            counted = VideoCountRow.trashed
+        else:
+            columns = [getattr(VideoCountRow, status.value) for status in (statuses or list(VideoStatus))]
+            counted = functools.reduce(operator.add, columns)
+        total = await self._session.scalar(select(counted).where(VideoCountRow.organization_id == organization_id))
+        return int(total or 0)
 
 
 _KEY = Key((VideoRow.created_at,), VideoRow.id)
