@@ -29,8 +29,9 @@ PageCursor = Annotated[
             "The `next_cursor` of the previous page (null on the last page): the page starts right after that"
             " page's last item, and costs the same however deep it is, with rows added meanwhile neither"
             " repeated nor skipped. `offset` must then be 0. Anything else is 422 `invalid_cursor`."
-            " `total` stays exact: an index-only count of the matching rows (for videos, counted once per"
-            " change of the organization's catalog and cached with it)."
+            " `total` stays exact and cheap: the catalog's totals are counts the database keeps per"
+            " organization as videos change, a search counts its matches through the search index, and"
+            " the other lists count from the same index that orders them."
         ),
     ),
 ]
