@@ -121,7 +121,13 @@ def bootstrap(
     """
     clock = clock or SystemClock()
     count_events()
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pgbouncer=settings.db_pgbouncer,
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     cache = MemoryReadCache(

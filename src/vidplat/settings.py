@@ -61,6 +61,11 @@ class Settings:
     media_max_pixels: int = 8192 * 4320
     media_max_duration_seconds: int = 6 * 3600
     media_max_memory_mib: int = 2048
+    # Each process holds up to db_pool_size + db_max_overflow connections: size them so that every
+    # process together stays under the server's max_connections (or put PgBouncer in between).
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: int = 10
+    db_pgbouncer: bool = False  # the URL is PgBouncer in transaction mode: no pool, no prepared-statement reuse
 
     @property
     def embedded(self) -> bool:
@@ -100,6 +105,9 @@ class Settings:
             media_max_pixels=reader.number("MEDIA_MAX_PIXELS", 8192 * 4320),
             media_max_duration_seconds=reader.number("MEDIA_MAX_DURATION_SECONDS", 6 * 3600),
             media_max_memory_mib=reader.number("MEDIA_MAX_MEMORY_MIB", 2048),
+            db_max_overflow=reader.number("DB_MAX_OVERFLOW", 10, minimum=0),
+            db_pool_timeout_seconds=reader.number("DB_POOL_TIMEOUT_SECONDS", 10),
+            db_pgbouncer=reader.flag("DB_PGBOUNCER"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
@@ -151,7 +159,7 @@ class _Reader:
     def text(self, name: str, default: str) -> str:
         return self.optional(name) or default
 
-    def number(self, name: str, default: int) -> int:
+    def number(self, name: str, default: int, *, minimum: int = 1) -> int:
         raw = self.optional(name)
         if raw is None:
             return default
@@ -159,9 +167,20 @@ class _Reader:
             value = int(raw.replace("_", ""))
         except ValueError:
             raise SettingsError(f"VIDPLAT_{name} must be a whole number, got {raw!r}") from None
-        if value <= 0:
-            raise SettingsError(f"VIDPLAT_{name} must be positive, got {value}")
+        if value < minimum:
+            raise SettingsError(
+                f"VIDPLAT_{name} must be {'positive' if minimum == 1 else f'at least {minimum}'}, got {value}"
+            )
         return value
+
+    def flag(self, name: str) -> bool:
+        raw = (self.optional(name) or "0").lower()
+        if raw not in _FLAGS:
+            raise SettingsError(f"VIDPLAT_{name} must be 1 or 0, got {raw!r}")
+        return _FLAGS[raw]
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> str:

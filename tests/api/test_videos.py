@@ -164,6 +164,26 @@ async def test_the_list_searches_titles_and_paginates(api: Api) -> None:
     assert_problem(bad_limit, 422, "validation_error")
 
 
+async def test_the_list_pages_by_cursor_and_refuses_a_forged_one(api: Api) -> None:
+    admin = await api.signup()
+    for title in ("First", "Second", "Third"):
+        await api.upload_ready(admin, title=title)
+
+    first = (await api.client.get("/api/v1/videos", params={"limit": 2}, headers=admin.auth)).json()
+    rest = await api.client.get(
+        "/api/v1/videos", params={"limit": 2, "cursor": first["next_cursor"]}, headers=admin.auth
+    )
+    forged = await api.client.get("/api/v1/videos", params={"cursor": "not-a-cursor"}, headers=admin.auth)
+    both = {"cursor": first["next_cursor"], "offset": 1}
+
+    assert [v["title"] for v in first["items"]] == ["Third", "Second"]
+    assert rest.status_code == 200, rest.text
+    assert [v["title"] for v in rest.json()["items"]] == ["First"]
+    assert (rest.json()["total"], rest.json()["next_cursor"]) == (3, None)
+    assert_problem(forged, 422, "invalid_cursor")
+    assert_problem(await api.client.get("/api/v1/videos", params=both, headers=admin.auth), 422, "validation_error")
+
+
 async def test_patching_json_metadata_changes_it_at_once(api: Api) -> None:
     admin = await api.signup()
     video = await api.upload_ready(admin, title="Old title")

@@ -153,3 +153,26 @@ def test_media_caps_default_to_8k_six_hours_and_2_gib_and_are_read_from_the_envi
     configured = Settings.from_env(env)
     assert (configured.media_max_pixels, configured.media_max_duration_seconds) == (1920 * 1080, 600)
     assert configured.media_max_memory_mib == 512
+
+
+def test_the_database_pool_is_sized_from_the_environment(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    assert (defaults.db_pool_size, defaults.db_max_overflow, defaults.db_pool_timeout_seconds) == (10, 10, 10)
+    assert not defaults.db_pgbouncer
+    settings = Settings.from_env(
+        {
+            "VIDPLAT_DATA_DIR": str(tmp_path),
+            "VIDPLAT_DB_POOL_SIZE": "4",
+            "VIDPLAT_DB_MAX_OVERFLOW": "0",
+            "VIDPLAT_DB_POOL_TIMEOUT_SECONDS": "3",
+            "VIDPLAT_DB_PGBOUNCER": "1",
+        }
+    )
+    assert (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds) == (4, 0, 3)
+    assert settings.db_pgbouncer
+
+
+@pytest.mark.parametrize(("name", "value"), [("DB_MAX_OVERFLOW", "-1"), ("DB_PGBOUNCER", "maybe")])
+def test_a_pool_setting_out_of_range_is_refused(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"VIDPLAT_{name}"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), f"VIDPLAT_{name}": value})

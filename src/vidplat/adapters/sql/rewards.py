@@ -10,9 +10,9 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vidplat.adapters.sql.queries import Rows
+from vidplat.adapters.sql.queries import Key, Rows
 from vidplat.adapters.sql.rows import UserRow, ViewCreditRow
-from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.pagination import Page, PageRequest, Slice
 from vidplat.domain.rewards.model import ViewCredit, Viewer
 
 
@@ -62,13 +62,9 @@ class SqlViewCreditRepository:
         inserted = set((await self._session.scalars(statement, rows)).all())
         return [c for c in credits if c.id in inserted]
 
-    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]:
-        return await self._rows.page(
-            page,
-            _credit,
-            ViewCreditRow.user_id == user_id,
-            order_by=[ViewCreditRow.awarded_at.desc(), ViewCreditRow.id.desc()],
-        )
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Slice[ViewCredit]:
+        key = Key((ViewCreditRow.awarded_at,), ViewCreditRow.id)  # ix_view_credits_user_ledger
+        return await self._rows.slice(page, _credit, ViewCreditRow.user_id == user_id, key=key, newest_first=True)
 
     async def viewers(self, organization_id: UUID, video_id: UUID, page: PageRequest) -> Page[Viewer]:
         # ix_view_credits_video_awarded serves the filter and the order: a page reads only its rows.

@@ -12,7 +12,7 @@ from vidplat.domain import events
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import UserNotFound
 from vidplat.domain.ids import new_id
-from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.pagination import PageRequest, Slice
 from vidplat.domain.ports import Clock, Lock, LockUnavailable, UnitOfWorkFactory
 from vidplat.domain.rewards.model import ViewCredit
 
@@ -161,7 +161,7 @@ class CreditView:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PointsStatement:
     total: int
-    credits: Page[ViewCredit]
+    credits: Slice[ViewCredit]
 
 
 @dataclass(frozen=True, slots=True)
