@@ -52,6 +52,9 @@ class Settings:
     # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
     accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
+    # Peers (a reverse proxy) whose X-Forwarded-For `vidplat serve` believes: the client address
+    # that login and signup throttling count. Unset: the TCP peer is the client.
+    forwarded_allow_ips: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -85,6 +88,7 @@ class Settings:
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
             accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
