@@ -115,6 +115,11 @@ class InMemoryStore:
     def remember(self, row_id: UUID) -> None:
         self.order.setdefault(row_id, next(self._sequence))
 
+    @property
+    def any_unit_open(self) -> bool:
+        """Whether some unit of work is inside its block now (slow work must not run then)."""
+        return any(unit.is_open for unit in self.units)
+
 
 class FakeUnitOfWork:
     """One transaction on an InMemoryStore; `committed` tells whether commit() succeeded."""
@@ -186,6 +191,10 @@ class FakeUnitOfWork:
         self._release()
         self.committed = True
         self.store.commits += 1
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
 
     def ensure_open(self) -> None:
         assert self._open, "repository used outside its unit of work's `async with` block"

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 from uuid import UUID
 
 from vidplat.domain.errors import AdminRequired, InvalidInput
@@ -79,6 +80,10 @@ class Organization:
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+
+# What a use case may write back to a user: `points` only moves through add_points.
+UserField = Literal["email", "role", "password_hash", "deleted_at"]
 
 
 @dataclass(eq=False, kw_only=True)
