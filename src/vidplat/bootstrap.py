@@ -154,7 +154,7 @@ def bootstrap(
         invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:cache", cache)
         publish = invalidations.publish
         lock = RedisLock(redis, settings.redis_prefix)
-        limiter = RedisAttemptLimiter(redis, settings.redis_prefix)
+        limiter = RedisAttemptLimiter(redis, settings.redis_prefix, fallback=MemoryAttemptLimiter(clock))
         saq_queue = PrefixedQueue.from_url(settings.redis_url, name=saq_queue_name(settings))
         jobs = SaqJobQueue(saq_queue, job_policy)
         checks["lock"] = checks["job_queue"] = lambda: redis_ready(redis)

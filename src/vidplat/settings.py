@@ -66,6 +66,9 @@ class Settings:
     db_max_overflow: int = 10
     db_pool_timeout_seconds: int = 10
     db_pgbouncer: bool = False  # the URL is PgBouncer in transaction mode: no pool, no prepared-statement reuse
+    # Peers (a reverse proxy) whose X-Forwarded-For `vidplat serve` believes: the client address
+    # that login and signup throttling count. Unset: the TCP peer is the client.
+    forwarded_allow_ips: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -108,6 +111,7 @@ class Settings:
             db_max_overflow=reader.number("DB_MAX_OVERFLOW", 10, minimum=0),
             db_pool_timeout_seconds=reader.number("DB_POOL_TIMEOUT_SECONDS", 10),
             db_pgbouncer=reader.flag("DB_PGBOUNCER"),
+            forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),

@@ -120,7 +120,9 @@ def serve(host: str, port: int, workers: int) -> None:
                 log_level=settings.log_level.lower(),
                 log_config=None,  # uvicorn's lines go through our handler and format (entrypoints/logs.py)
                 server_header=False,
-                proxy_headers=False,
+                # Behind a reverse proxy, its X-Forwarded-For names the client (whom throttling counts).
+                proxy_headers=settings.forwarded_allow_ips is not None,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
                 http=HEAD_LIMITED_PROTOCOL,  # 431 past 32 KiB or 100 header fields
                 timeout_worker_healthcheck=serving.WORKER_HEALTHCHECK_SECONDS,
             )
