@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.s3 import S3Service, moto_s3
 from tests.services import throwaway_database, throwaway_redis
 
 pytest_plugins = ["tests.integration.sql_fixtures", "tests.integration.redis_fixtures"]
@@ -22,4 +23,11 @@ def postgres_url() -> Iterator[str]:
 def redis_service() -> Iterator[tuple[str, str]]:
     """(redis_url, key_prefix) for this test session; keys under the prefix are removed."""
     with throwaway_redis() as service:
+        yield service
+
+
+@pytest.fixture(scope="session")
+def s3_service() -> Iterator[S3Service]:
+    """An in-process S3 emulator (moto) with a bucket; each user takes its own key prefix."""
+    with moto_s3() as service:
         yield service

@@ -7,6 +7,9 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from redis.asyncio import Redis
 from saq import Queue
@@ -29,13 +32,15 @@ from vidplat.adapters.security.playback import HmacUrlSigner
 from vidplat.adapters.sql.engine import database_ready, make_engine
 from vidplat.adapters.sql.uow import unit_of_work_factory
 from vidplat.adapters.storage.local import LocalStorage
+from vidplat.adapters.storage.s3 import S3Storage, s3_store
 from vidplat.domain.accounts.policy import AuthPolicy
 from vidplat.domain.pagination import Page
 from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
-from vidplat.settings import Settings
+from vidplat.settings import Settings, StorageSettings
 
-Check = Callable[[], Awaitable[bool]]
+Check = Callable[[], Awaitable[bool | str]]  # True, or False / a word saying what is wrong
+MediaStore = LocalStorage | S3Storage
 # Rows a process's read cache may hold (a page of the catalog weighs its items): about 1 KB
 # each, so tens of MB at most, whatever mix of sessions, videos and pages is asked for.
 CACHE_MAX_ROWS = 20_000
@@ -53,7 +58,7 @@ class Container:
     use_cases: UseCases
     checks: dict[str, Check]
     engine: AsyncEngine
-    storage: LocalStorage
+    storage: MediaStore
     cache: MemoryReadCache
     redis: Redis | None = None
     saq_queue: Queue | None = None
@@ -65,8 +70,8 @@ class Container:
     async def start(self, *, run_schedules: bool = True, cache_reads: bool = True) -> None:
         """Connect and start the background tasks; `cache_reads=False` (the SAQ worker) leaves the
         production read cache off, so it needs no subscription to other processes' changes."""
-        # Writes still unfinished after hours were cut short by a crash: nothing will finish them.
-        await self.storage.sweep_temporary(STALE_TEMPORARY_SECONDS)
+        # Writes idle that long were cut short by a crash: nothing will finish them.
+        await self.storage.sweep_temporary(timedelta(seconds=self.settings.storage.staging_ttl_seconds))
         if self.saq_queue is not None:
             await self.saq_queue.connect()
         if self.scheduler is not None and run_schedules:
@@ -95,7 +100,25 @@ async def _in_process() -> bool:
     return True
 
 
-STALE_TEMPORARY_SECONDS = 6 * 3600
+def media_store(settings: StorageSettings, scratch_dir: Path) -> MediaStore:
+    """The store VIDPLAT_STORAGE_URL names; `scratch_dir` holds local copies for the media tools."""
+    if not settings.is_s3:
+        return LocalStorage(Path(url2pathname(urlparse(settings.url).path)))
+    store = s3_store(
+        settings.url,
+        endpoint=settings.s3_endpoint_url,
+        access_key_id=settings.aws_access_key_id,
+        secret_access_key=settings.aws_secret_access_key,
+        region=settings.aws_region,
+    )
+    return S3Storage(store, scratch_dir)
+
+
+async def check_storage(settings: Settings) -> None:
+    """Raise StoreUnreachable (one line for the operator) unless the configured object store answers."""
+    store = media_store(settings.storage, settings.data_dir / "scratch")
+    if isinstance(store, S3Storage):
+        await store.check()
 
 
 def saq_queue_name(settings: Settings) -> str:
@@ -125,10 +148,10 @@ def bootstrap(
         # With Redis, other processes write too: off until their invalidations are heard.
         active=settings.embedded,
     )
-    storage = LocalStorage(settings.media_dir)
+    storage = media_store(settings.storage, settings.data_dir / "scratch")
     auth = settings.auth
     hasher = hasher or Argon2Hasher(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
-    checks: dict[str, Check] = {"database": lambda: database_ready(engine)}
+    checks: dict[str, Check] = {"database": lambda: database_ready(engine), "storage": storage.ready}
     redis: Redis | None = None
     invalidations: RedisInvalidations | None = None
     saq_queue: Queue | None = None
@@ -163,7 +186,7 @@ def bootstrap(
             lock=lock,
             jobs=jobs,
             storage=storage,
-            probe=PyAvProbe(),
+            probe=PyAvProbe(storage.scratch),
             cache=cache,
         ),
         Policy(

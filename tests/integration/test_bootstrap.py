@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from vidplat.adapters.sql.migrate import run_migrations_async
-from vidplat.bootstrap import STALE_TEMPORARY_SECONDS, bootstrap
+from vidplat.bootstrap import bootstrap
 from vidplat.settings import Settings
 
 
@@ -18,7 +18,7 @@ async def test_starting_sweeps_unfinished_writes_left_by_a_crash_but_keeps_recen
     stale, fresh = temp / "stale.part", temp / "fresh.part"
     stale.write_bytes(b"x")
     fresh.write_bytes(b"y")
-    old = time.time() - STALE_TEMPORARY_SECONDS - 60
+    old = time.time() - settings.storage.staging_ttl_seconds - 60
     os.utime(stale, (old, old))
     container = bootstrap(settings)
     await container.start(run_schedules=False)
@@ -36,6 +36,6 @@ async def test_the_embedded_wiring_reports_every_part_ready(tmp_path: Path) -> N
     await container.start(run_schedules=False)
     try:
         results = {name: await check() for name, check in container.checks.items()}
-        assert results == {"database": True, "lock": True, "job_queue": True}
+        assert results == {"database": True, "storage": True, "lock": True, "job_queue": True}
     finally:
         await container.close()

@@ -9,10 +9,23 @@ import av
 import pytest
 
 from tests.media import make_mp4, make_webm, truncate
-from vidplat.adapters.media import PyAvProbe
+from vidplat.adapters.media.probe import PyAvFile, PyAvProbe
+from vidplat.adapters.storage.local import LocalStorage
 from vidplat.domain.ports import UnreadableMedia
+from vidplat.domain.videos.model import MediaInfo
 
-probe = PyAvProbe()
+
+class _Probe:
+    """The adapter's per-file calls on a path, as the scratch copy hands it over."""
+
+    async def probe(self, path: Path) -> MediaInfo:
+        return await PyAvFile(path).probe()
+
+    async def thumbnail(self, path: Path, at_seconds: float) -> bytes:
+        return await PyAvFile(path).thumbnail(at_seconds)
+
+
+probe = _Probe()
 
 
 def noise(size: int) -> bytes:
@@ -110,3 +123,11 @@ async def test_thumbnail_of_random_bytes_is_unreadable(tmp_path: Path) -> None:
     path.write_bytes(b"\x1a\x45\xdf\xa3" + noise(5_000))
     with pytest.raises(UnreadableMedia):
         await probe.thumbnail(path, 0.0)
+
+
+async def test_the_probe_opens_a_stored_object_through_the_storage_scratch_copy(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "media")
+    await storage.put_bytes("orgs/1/v", make_mp4(tmp_path / "a.mp4", seconds=1.0, width=64, height=48).read_bytes())
+    async with PyAvProbe(storage.scratch).open("orgs/1/v") as media:
+        assert (await media.probe()).width == 64
+        assert (await media.thumbnail(0.5)).startswith(b"\xff\xd8")

@@ -22,6 +22,19 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
+def _check_storage(settings: Settings) -> None:
+    """Refuse to start, in one line, when the object store is unreachable or refuses the credentials."""
+    if not settings.storage.is_s3:
+        return
+    from vidplat.adapters.storage.s3 import StoreUnreachable
+    from vidplat.bootstrap import check_storage
+
+    try:
+        asyncio.run(check_storage(settings))
+    except StoreUnreachable as exc:
+        raise click.ClickException(f"VIDPLAT_STORAGE_URL {settings.storage.url}: {exc}") from None
+
+
 @click.group()
 def main() -> None:
     """vidplat: a multi-tenant video platform."""
@@ -37,6 +50,7 @@ def serve(host: str, port: int, workers: int) -> None:
     if settings.embedded and workers > 1:
         # Locks, throttling, jobs and cache invalidation live in the one process.
         raise click.UsageError("--workers above 1 needs the production wiring (VIDPLAT_REDIS_URL)")
+    _check_storage(settings)
     if settings.uses_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         run_migrations(settings.database_url)
@@ -62,6 +76,7 @@ def worker() -> None:
     settings = _settings()
     if settings.embedded:
         raise click.ClickException("VIDPLAT_REDIS_URL is not set: in the embedded mode `vidplat serve` runs the jobs")
+    _check_storage(settings)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(run_worker(settings))
 

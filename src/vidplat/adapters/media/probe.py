@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -27,12 +31,30 @@ _MIN_SLACK_SECONDS = 1.0
 _SLACK_RATIO = 0.05
 
 
-class PyAvProbe:
-    async def probe(self, path: Path) -> MediaInfo:
-        return await asyncio.to_thread(read_media_info, path)
+Scratch = Callable[[str], AbstractAsyncContextManager[Path]]
 
-    async def thumbnail(self, path: Path, at_seconds: float) -> bytes:
-        return await asyncio.to_thread(render_thumbnail, path, at_seconds)
+
+@dataclass(frozen=True, slots=True)
+class PyAvProbe:
+    """Opens stored objects through the storage adapter's scratch copy: FFmpeg needs a seekable file."""
+
+    scratch: Scratch
+
+    @contextlib.asynccontextmanager
+    async def open(self, key: str) -> AsyncIterator[PyAvFile]:
+        async with self.scratch(key) as path:
+            yield PyAvFile(path)
+
+
+@dataclass(frozen=True, slots=True)
+class PyAvFile:
+    path: Path
+
+    async def probe(self) -> MediaInfo:
+        return await asyncio.to_thread(read_media_info, self.path)
+
+    async def thumbnail(self, at_seconds: float) -> bytes:
+        return await asyncio.to_thread(render_thumbnail, self.path, at_seconds)
 
 
 def read_media_info(path: Path) -> MediaInfo:
