@@ -112,7 +112,8 @@ async def _respond(
         url = await playable.presign(REDIRECT_TTL)
         if url is not None:  # the store serves the bytes and the Range itself
             return Response(b"", status_code=HTTPStatus.TEMPORARY_REDIRECT, headers={"Location": url, **PRIVATE})
-    offload: str | None = settings.accel_redirect_prefix
+    # nginx reads the file from its own disk: only local storage can be offloaded this way.
+    offload: str | None = None if settings.storage.is_s3 else settings.accel_redirect_prefix
     if offload is not None and plan.status in (200, 206) and request.method == HttpMethod.GET:
         # nginx serves the bytes (sendfile, and the Range itself) from its internal location,
         # keeping this response's Content-Type and Cache-Control; authorisation and crediting
