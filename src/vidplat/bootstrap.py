@@ -197,6 +197,7 @@ def bootstrap(
             view_points=settings.view_points,
             playback_ttl=timedelta(seconds=auth.playback_ttl_seconds),
             max_upload_bytes=settings.max_upload_bytes,
+            staging_ttl=timedelta(seconds=settings.storage.staging_ttl_seconds),
         ),
     )
     scheduler = None
@@ -205,6 +206,7 @@ def bootstrap(
             [
                 Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
                 Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
+                Periodic("sweep_storage", 60, use_cases.sweep_storage),
             ]
         )
     return Container(

@@ -5,7 +5,6 @@ The port's contract, shared with S3, is tested on both in tests/integration/test
 
 from __future__ import annotations
 
-import errno
 import os
 import time
 from collections.abc import AsyncIterator
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.full_disk import FullDisk
 from vidplat.adapters.storage.local import LocalStorage
 from vidplat.domain.errors import PayloadTooLarge, StorageFull
 
@@ -145,25 +145,6 @@ async def test_listing_skips_unfinished_writes_and_walks_only_the_prefix(storage
     (tmp_path / ".tmp" / "x.part").write_bytes(b"x")
     assert sorted([o.key async for o in storage.list("")]) == ["orgs/1/a", "orgs/2/b"]
     assert [o.key async for o in storage.list("orgs/1/")] == ["orgs/1/a"]
-
-
-class FullDisk:
-    """A file object whose writes fail as on a full disk."""
-
-    def __init__(self, real: object) -> None:  # the real file, closed with it
-        self._real = real
-
-    def write(self, data: bytes) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    def __enter__(self) -> FullDisk:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._real.close()  # type: ignore[attr-defined]
 
 
 async def test_a_full_disk_raises_storage_full_and_keeps_nothing(

@@ -40,6 +40,7 @@ from vidplat.domain.videos.catalog import (
 )
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
 from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload
+from vidplat.domain.videos.sweep import SweepStorage
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
 
 
@@ -64,6 +65,7 @@ class Policy:
     view_points: int
     playback_ttl: timedelta
     max_upload_bytes: int
+    staging_ttl: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +102,7 @@ class UseCases:
     redeem_playback: RedeemPlayback
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
+    sweep_storage: SweepStorage
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
@@ -140,4 +143,5 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         redeem_playback=RedeemPlayback(p.uow, p.signer, p.clock),
         open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
+        sweep_storage=SweepStorage(p.uow, p.storage, p.clock, policy.staging_ttl),
     )

@@ -61,6 +61,10 @@ async def fail_stuck_uploads(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.fail_stuck_uploads()
 
 
+async def sweep_storage(ctx: WorkerContext) -> int:
+    return await _container(ctx).use_cases.sweep_storage()
+
+
 def make_worker(
     container: Container, *, concurrency: int = 4, timers: PartialTimersDict | None = None
 ) -> Worker[WorkerContext]:
@@ -80,6 +84,7 @@ def make_worker(
         cron_jobs=[
             CronJob(expire_subscriptions, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(fail_stuck_uploads, cron="*/10 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(sweep_storage, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
         ],
         startup=startup,
         shutdown=shutdown,
