@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import re
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from datetime import timedelta
@@ -29,6 +30,12 @@ READ_CHUNK = MIB
 _DELETE_BATCH = 1000
 # Markers of a full store in S3 error bodies (MinIO: XMinioStorageFull; 507 elsewhere).
 _FULL_MARKERS = ("StorageFull", "InsufficientStorage", "Insufficient Storage")
+
+
+_ERROR_CODE = re.compile(r"<Code>(\w+)</Code>")
+_CREDENTIAL_CODES = frozenset(
+    {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "Forbidden"}
+)
 
 
 class StoreUnreachable(Exception):
@@ -179,9 +186,14 @@ class S3Storage:
         try:
             await obstore.list_with_delimiter_async(self._store, prefix="vidplat-start-up-check")
         except (PermissionDeniedError, UnauthenticatedError) as exc:
-            raise StoreUnreachable(f"the object store refused the credentials: {_first_line(exc)}") from None
-        except (BaseError, OSError) as exc:
-            raise StoreUnreachable(f"the object store is unreachable: {_first_line(exc)}") from None
+            raise StoreUnreachable(f"the object store refused the credentials ({_reason(exc)})") from None
+        except BaseError as exc:
+            code = _reason(exc)
+            if code in _CREDENTIAL_CODES:
+                raise StoreUnreachable(f"the object store refused the credentials ({code})") from None
+            if code == "NoSuchBucket":
+                raise StoreUnreachable("the bucket does not exist (NoSuchBucket)") from None
+            raise StoreUnreachable(f"the object store is unreachable ({code})") from None
 
     async def ready(self) -> bool | str:
         try:
@@ -195,9 +207,11 @@ def _stored(meta: ObjectMeta) -> StoredObject:
     return StoredObject(key=meta["path"], size=meta["size"], etag=meta["e_tag"], last_modified=meta["last_modified"])
 
 
-def _first_line(exc: BaseException) -> str:
+def _reason(exc: BaseException) -> str:
+    """The S3 error code in the answer (AccessDenied, NoSuchBucket, ...), else obstore's message on one line."""
     text = " ".join(str(exc).split())
-    return text[:300]
+    code = _ERROR_CODE.search(text)
+    return code[1] if code else text[:200]
 
 
 @contextlib.contextmanager
