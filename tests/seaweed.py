@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -38,31 +38,36 @@ def _free_ports(count: int) -> list[int]:
         return [sock.getsockname()[1] for sock in sockets]
 
 
-@contextmanager
-def seaweed_s3(data_dir: Path) -> Iterator[S3Service]:
-    """`weed mini` with one bucket and one identity, on free loopback ports; stopped (and waited for) on exit."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+def weed_mini(data_dir: Path) -> tuple[list[str], S3Service]:
+    """The argv of a `weed mini` with one bucket and one identity on free loopback ports, and its S3 service."""
+    (data_dir / "data").mkdir(parents=True, exist_ok=True)
     config = data_dir / "s3.json"
     identity = {"name": "vidplat", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}]}
     config.write_text(json.dumps({"identities": [{**identity, "actions": ["Admin", "Read", "Write", "List"]}]}))
     ports = _free_ports(2 * len(_PORTS) + 1)
-    flags = [f"-{name}={ports[2 * i]}" for i, name in enumerate(_PORTS)]
-    flags += [f"-{name}.grpc={ports[2 * i + 1]}" for i, name in enumerate(_PORTS)]
-    s3_port = ports[2 * _PORTS.index("s3.port")]
     args = [weed_binary(), "mini", f"-dir={data_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1"]
-    args += [*flags, f"-debug.port={ports[-1]}", "-admin.ui=false", "-webdav=false"]
-    args += [f"-s3.config={config}", f"-bucket={BUCKET}"]
-    (data_dir / "data").mkdir(exist_ok=True)
-    with (data_dir / "weed.log").open("wb") as log:
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - our own argv
+    args += [f"-{name}={ports[2 * i]}" for i, name in enumerate(_PORTS)]
+    args += [f"-{name}.grpc={ports[2 * i + 1]}" for i, name in enumerate(_PORTS)]
+    args += [
+        f"-debug.port={ports[-1]}",
+        "-admin.ui=false",
+        "-webdav=false",
+        f"-s3.config={config}",
+        f"-bucket={BUCKET}",
+    ]
+    endpoint = f"http://127.0.0.1:{ports[2 * _PORTS.index('s3.port')]}"
+    return args, S3Service(endpoint=endpoint, bucket=BUCKET, access_key_id=ACCESS_KEY, secret_access_key=SECRET_KEY)
+
+
+@contextmanager
+def seaweed_s3(data_dir: Path) -> Iterator[S3Service]:
+    """`weed mini` serving its bucket; stopped (and waited for) on exit."""
+    args, service = weed_mini(data_dir)
+    log = data_dir / "weed.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603 - our own argv
     try:
-        service = S3Service(
-            endpoint=f"http://127.0.0.1:{s3_port}",
-            bucket=BUCKET,
-            access_key_id=ACCESS_KEY,
-            secret_access_key=SECRET_KEY,
-        )
-        _wait_for_bucket(service, process, data_dir / "weed.log")
+        wait_for_bucket(service, lambda: process.poll() is None, log)
         yield service
     finally:
         process.terminate()
@@ -73,12 +78,12 @@ def seaweed_s3(data_dir: Path) -> Iterator[S3Service]:
             process.wait(timeout=10)
 
 
-def _wait_for_bucket(service: S3Service, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_for_bucket(service: S3Service, alive: Callable[[], bool], log: Path) -> None:
     """Until the bucket answers a listing (403 without a signature means it exists); bounded."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"weed exited with {process.returncode}: {log.read_text()[-2000:]}")
+        if not alive():
+            raise RuntimeError(f"weed exited: {log.read_text()[-2000:]}")
         try:
             status = httpx.get(f"{service.endpoint}/{service.bucket}", timeout=2).status_code
         except httpx.HTTPError:

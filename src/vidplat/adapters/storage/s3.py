@@ -26,7 +26,7 @@ MIB = 1024 * 1024
 # A multipart upload buffers at most PART_SIZE x PART_CONCURRENCY bytes: 32 MiB per upload.
 PART_SIZE = 8 * MIB
 PART_CONCURRENCY = 4
-READ_CHUNK = MIB
+READ_CHUNK = 4 * MIB
 _DELETE_BATCH = 1000
 # Markers of a full store in S3 error bodies (MinIO: XMinioStorageFull; 507 elsewhere).
 _FULL_MARKERS = ("StorageFull", "InsufficientStorage", "Insufficient Storage")
