@@ -33,7 +33,7 @@ from vidplat.adapters.sql.engine import database_ready, make_engine
 from vidplat.adapters.sql.uow import unit_of_work_factory
 from vidplat.adapters.storage.local import LocalStorage
 from vidplat.adapters.storage.s3 import S3Storage, s3_store
-from vidplat.domain.accounts.policy import AuthPolicy
+from vidplat.domain.accounts.policy import AuthPolicy, Quota
 from vidplat.domain.pagination import Page
 from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
@@ -164,14 +164,14 @@ def bootstrap(
         invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:cache", cache)
         publish = invalidations.publish
         lock = RedisLock(redis, settings.redis_prefix)
-        limiter = RedisAttemptLimiter(redis, settings.redis_prefix, auth.login_max_failures, auth.login_window_seconds)
+        limiter = RedisAttemptLimiter(redis, settings.redis_prefix)
         saq_queue = Queue.from_url(settings.redis_url, name=saq_queue_name(settings))
         jobs = SaqJobQueue(saq_queue, job_policy)
         checks["lock"] = checks["job_queue"] = lambda: redis_ready(redis)
     else:
         publish = LocalInvalidations(cache).publish
         lock = InProcessLock()
-        limiter = MemoryAttemptLimiter(clock, auth.login_max_failures, auth.login_window_seconds)
+        limiter = MemoryAttemptLimiter(clock)
         # Late-bound: the job runner and the use cases it runs are built from each other.
         jobs = in_process = InProcessJobQueue(lambda video_id, key: use_cases.process_upload(video_id, key))  # noqa: PLW0108
         checks["lock"] = checks["job_queue"] = _in_process
@@ -193,6 +193,13 @@ def bootstrap(
             auth=AuthPolicy(
                 access_ttl=timedelta(seconds=auth.access_ttl_seconds),
                 refresh_ttl=timedelta(days=auth.refresh_ttl_days),
+                login_failures=Quota("login-account", auth.login_max_failures, auth.login_window_seconds),
+                login_per_address=Quota(
+                    "login-address", auth.login_address_max_attempts, auth.login_address_window_seconds
+                ),
+                signup_per_address=Quota(
+                    "signup-address", auth.signup_address_max_attempts, auth.signup_address_window_seconds
+                ),
             ),
             view_points=settings.view_points,
             playback_ttl=timedelta(seconds=auth.playback_ttl_seconds),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -27,6 +28,10 @@ class AuthSettings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 2
+    login_address_max_attempts: int = 100
+    login_address_window_seconds: int = 60
+    signup_address_max_attempts: int = 10
+    signup_address_window_seconds: int = 3600
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +116,10 @@ class Settings:
                 argon2_time_cost=reader.number("ARGON2_TIME_COST", 3),
                 argon2_memory_kib=reader.number("ARGON2_MEMORY_KIB", 65536),
                 argon2_parallelism=reader.number("ARGON2_PARALLELISM", 2),
+                login_address_max_attempts=reader.number("LOGIN_ADDRESS_MAX_ATTEMPTS", 100),
+                login_address_window_seconds=reader.number("LOGIN_ADDRESS_WINDOW_SECONDS", 60),
+                signup_address_max_attempts=reader.number("SIGNUP_ADDRESS_MAX_ATTEMPTS", 10),
+                signup_address_window_seconds=reader.number("SIGNUP_ADDRESS_WINDOW_SECONDS", 3600),
             ),
         )
 
@@ -174,14 +183,31 @@ def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> st
     """The configured secret; in embedded mode one is generated once and kept in the data dir."""
     value = reader.optional(name)
     if value is None and generate:
-        path = data_dir / f"{name.lower()}.key"
-        if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        value = path.read_text().strip()
+        value = _generated_secret(data_dir / f"{name.lower()}.key")
     if value is None:
         raise SettingsError(f"VIDPLAT_{name} is required outside the embedded mode (at least {MIN_SECRET_BYTES} bytes)")
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"VIDPLAT_{name} must be at least {MIN_SECRET_BYTES} bytes long")
     return value
+
+
+def _generated_secret(path: Path) -> str:
+    """The secret kept at path, made on first use: private (0600) from its first byte, never seen half-written.
+
+    It is written to a temporary file created with that mode (O_EXCL: never one that already
+    exists) and linked into place; if another process linked its own first, that one is kept.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.helpers import Api, assert_problem, bearer
 
 
@@ -109,3 +111,37 @@ async def test_requests_without_a_token_or_with_garbage_are_unauthenticated(api:
         response = await api.client.get("/api/v1/users/me", headers=headers)
 
         assert_problem(response, 401, None)
+
+
+async def test_failures_through_the_slug_also_throttle_the_organization_id(api: Api) -> None:
+    admin = await api.signup()
+    for n in range(10):
+        email = admin.email.upper() if n % 2 else f"  {admin.email} "
+        assert_problem(await api.login(admin.org_slug, email, "wrong password"), 401, "invalid_credentials")
+
+    assert_problem(await api.login(admin.org_id, admin.email, admin.password), 429, "too_many_attempts")
+
+
+@pytest.mark.api_settings(VIDPLAT_LOGIN_ADDRESS_MAX_ATTEMPTS=3)
+async def test_logins_from_one_address_are_throttled_across_accounts(api: Api) -> None:
+    admin = await api.signup()  # its own login is the first attempt from this address
+    for n in range(2):
+        assert_problem(await api.login(admin.org_slug, f"guess{n}@example.com", "guess"), 401, "invalid_credentials")
+
+    throttled = await api.login(admin.org_slug, admin.email, admin.password)
+
+    assert_problem(throttled, 429, "too_many_attempts")
+    assert int(throttled.headers["retry-after"]) > 0
+
+
+@pytest.mark.api_settings(VIDPLAT_SIGNUP_ADDRESS_MAX_ATTEMPTS=2)
+async def test_signups_from_one_address_are_throttled(api: Api) -> None:
+    for n in range(2):
+        body = {"name": f"Burst {n}", "admin_email": f"a{n}@burst.test", "admin_password": "a long password"}
+        assert (await api.client.post("/api/v1/organizations", json=body)).status_code == 201
+
+    body = {"name": "Burst 3", "admin_email": "a3@burst.test", "admin_password": "a long password"}
+    throttled = await api.client.post("/api/v1/organizations", json=body)
+
+    assert_problem(throttled, 429, "too_many_attempts")
+    assert int(throttled.headers["retry-after"]) > 0

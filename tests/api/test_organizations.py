@@ -111,3 +111,14 @@ async def test_plans_are_public_and_match_the_contract(api: Api) -> None:
     assert set(items[0]) == {"code", "name", "price", "duration_days", "can_restore_videos"}
     by_code = {plan["code"]: {k: v for k, v in plan.items() if k != "name"} for plan in items}
     assert by_code == {plan["code"]: plan for plan in PLANS}
+
+
+@pytest.mark.parametrize(("first", "second"), [("Straße", "STRASSE"), ("\u01c4ungla", "\u01c6ungla")])
+async def test_organization_names_are_unique_beyond_ascii_case(api: Api, first: str, second: str) -> None:
+    await api.signup(name=first)
+
+    again = await api.client.post(
+        "/api/v1/organizations", json={"name": second, "admin_email": "x@example.com", "admin_password": PASSWORD}
+    )
+
+    assert_problem(again, 409, "organization_name_taken")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 from datetime import timedelta
 
 import pytest
@@ -105,7 +106,7 @@ async def test_restoring_a_user_whose_email_was_reused_raises_email_taken(db: Da
     old.deleted_at = None
     async with db.uow() as uow:
         with pytest.raises(EmailTaken):
-            await uow.users.update(old)
+            await uow.users.update(old, "deleted_at")
 
 
 async def test_user_listing_pages_by_creation_with_filters_and_totals(db: Database) -> None:
@@ -167,12 +168,31 @@ async def test_updating_a_stale_user_keeps_the_points_credited_meanwhile(db: Dat
         await uow.commit()
     user.role, user.password_hash = Role.ADMIN, "$argon2id$new"
     async with db.uow() as uow:
-        await uow.users.update(user)
+        await uow.users.update(user, "role", "password_hash")
         await uow.commit()
     async with db.uow() as uow:
         found = await uow.users.get(org.id, user.id)
     assert found is not None
     assert (found.role, found.password_hash, found.points) == (Role.ADMIN, "$argon2id$new", 10)
+
+
+async def test_an_update_writes_only_the_fields_it_names(db: Database) -> None:
+    org = make_org()
+    user = make_user(org)
+    await db.seed(org, user)
+    stale = copy.copy(user)
+    async with db.uow() as uow:  # committed after `stale` was read
+        user.role = Role.ADMIN
+        await uow.users.update(user, "role")
+        await uow.commit()
+    stale.password_hash, stale.email = "$argon2id$new", "renamed@example.com"
+    async with db.uow() as uow:
+        await uow.users.update(stale, "password_hash")
+        await uow.commit()
+    async with db.uow() as uow:
+        found = await uow.users.get(org.id, user.id)
+    assert found is not None
+    assert (found.role, found.password_hash, found.email) == (Role.ADMIN, "$argon2id$new", user.email)
 
 
 async def test_the_principal_is_the_active_user_of_a_live_session(db: Database) -> None:

@@ -61,6 +61,19 @@ async def test_history_is_newest_first_with_a_total_and_per_organization(db: Dat
     assert page.total == 4
 
 
+async def test_purchases_at_one_instant_are_listed_in_the_order_they_were_made(db: Database) -> None:
+    org = make_org()
+    # Created newest first, so their time-ordered ids alone would list them the wrong way round.
+    renewal = make_subscription(org, PAID)
+    renewal.ends_at = NOW + timedelta(days=30)
+    purchase = make_subscription(org, PAID, ended_at=NOW)
+    trial = make_subscription(org, ended_at=NOW)
+    await db.seed(org, renewal, purchase, trial)
+    async with db.uow() as uow:
+        page = await uow.subscriptions.history(org.id, PageRequest())
+    assert [s.id for s in page.items] == [renewal.id, purchase.id, trial.id]
+
+
 async def test_lapsed_lists_current_subscriptions_past_their_end_oldest_first(db: Database) -> None:
     orgs = [make_org() for _ in range(4)]
     late = make_subscription(orgs[0], PAID, started_at=NOW - timedelta(days=20))

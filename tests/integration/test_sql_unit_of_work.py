@@ -68,15 +68,15 @@ async def test_a_commit_announces_what_its_writes_changed_and_nothing_else_does(
     db.announced.clear()
 
     async with db.uow() as uow:  # rolled back: nothing happened, so nothing is announced
-        await uow.videos.update(video)
+        await uow.videos.update(video, "title")
     async with db.uow(read_only=True) as uow:
         await uow.videos.get(org.id, video.id)
     assert db.announced == []
 
     async with db.uow() as uow:
-        await uow.videos.update(video)
+        await uow.videos.update(video, "title")
         await uow.sessions.revoke(login.id, NOW)
-        await uow.users.update(admin)
+        await uow.users.update(admin, "role")
         await uow.commit()
     async with db.uow() as uow:
         # Neither credits (never taken back) nor points are in any cached value.

@@ -35,7 +35,7 @@ async def test_updates_change_the_video_but_not_its_owner(db: Database) -> None:
     video.status, video.pending_key, video.failure_reason = VideoStatus.FAILED, None, "Not a video."
     video.updated_at = NOW + timedelta(minutes=1)
     async with db.uow() as uow:
-        await uow.videos.update(video)
+        await uow.videos.update(video, "status", "pending_key", "failure_reason", "updated_at")
         await uow.commit()
     async with db.uow() as uow:
         found = await uow.videos.get(org.id, video.id)

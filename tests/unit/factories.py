@@ -11,7 +11,6 @@ from uuid import UUID
 from tests.unit.fakes import (
     PAID,
     T0,
-    FakeAttemptLimiter,
     FakeClock,
     FakeHasher,
     FakeJobQueue,
@@ -22,6 +21,7 @@ from tests.unit.fakes import (
     FakeUrlSigner,
     InMemoryStore,
 )
+from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.domain.accounts.auth import Authenticate, Login, LoginCommand, TokenIssuer
 from vidplat.domain.accounts.model import Organization, Principal, Role, Tokens, User
 from vidplat.domain.accounts.policy import AuthPolicy
@@ -54,11 +54,11 @@ class World:
     jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
     storage: FakeStorage = field(default_factory=FakeStorage)
     policy: AuthPolicy = field(default_factory=AuthPolicy)
-    limiter: FakeAttemptLimiter = field(init=False)
+    limiter: MemoryAttemptLimiter = field(init=False)
     probe: FakeMediaProbe = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limiter = FakeAttemptLimiter(self.clock)
+        self.limiter = MemoryAttemptLimiter(self.clock)
         self.storage.clock = self.clock
         self.probe = FakeMediaProbe(self.storage)
 
@@ -69,6 +69,9 @@ class World:
     # The use cases most tests need, wired to the fakes.
     def login(self) -> Login:
         return Login(self.uow, self.hasher, self.limiter, self.issuer(), self.clock)
+
+    def sign_up(self) -> SignUp:
+        return SignUp(self.uow, self.hasher, self.clock, self.limiter, self.policy.signup_per_address)
 
     def issuer(self) -> TokenIssuer:
         return TokenIssuer(self.codec, self.policy)
@@ -190,9 +193,7 @@ class Tenant:
 async def sign_up(world: World, *, name: str = "Acme", email: str | None = None, password: str = PASSWORD) -> Tenant:
     """An organization with its first admin and TRIAL subscription, made by the real SignUp."""
     email = email or f"admin@{name.lower().replace(' ', '-')}.test"
-    made = await SignUp(world.uow, world.hasher, world.clock)(
-        SignUpCommand(name=name, admin_email=email, admin_password=password)
-    )
+    made = await world.sign_up()(SignUpCommand(name=name, admin_email=email, admin_password=password))
     org = made.organization
     admin = next(u for u in world.store.users.values() if u.organization_id == org.id)
     return Tenant(org=org, admin=Account(user=admin, principal=make_principal(admin)))

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 from uuid import UUID
 
-from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User
+from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User, UserField, org_name_key
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
-from vidplat.domain.videos.model import Video, VideoStatus
+from vidplat.domain.videos.model import Video, VideoField, VideoStatus
 
 if TYPE_CHECKING:
     from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
@@ -55,6 +55,14 @@ class Table(Generic[E]):
             return False
         self.staged[row.id] = copy.copy(row)
         return True
+
+    async def write_fields(self, row: E, fields: Iterable[str]) -> None:
+        """UPDATE of some columns by id: the others keep what this unit of work sees now."""
+        await self.uow.claim((self.name, row.id))
+        if (current := self.find(row.id)) is not None:
+            for name in fields:
+                setattr(current, name, getattr(row, name))
+            self.staged[row.id] = current
 
     def publish(self) -> None:
         self.committed.update(self.staged)
@@ -111,7 +119,7 @@ class FakeOrganizationRepository(_Repository[Organization]):
 
     async def name_exists(self, name: str) -> bool:
         await self._call()
-        return any(org.name.lower() == name.lower() for org in self.table.rows())
+        return any(org_name_key(org.name) == org_name_key(name) for org in self.table.rows())
 
     async def slug_exists(self, slug: str) -> bool:
         await self._call()
@@ -124,7 +132,7 @@ class FakeOrganizationRepository(_Repository[Organization]):
 
 
 class FakeUserRepository(_Repository[User]):
-    """`update` never writes `points`: only `add_points` changes them, atomically, as in SQL."""
+    """`update` writes only the fields named (never `points`: only `add_points` changes them, as in SQL)."""
 
     name = "users"
 
@@ -146,18 +154,25 @@ class FakeUserRepository(_Repository[User]):
         await self._call()
         self.table.insert(user)
 
-    async def update(self, user: User) -> None:
+    async def update(self, user: User, *fields: UserField) -> None:
         await self._call()
         if _same_organization(self.table.find(user.id), user.organization_id):
-            await self.table.write(user)
+            await self.table.write_fields(user, fields)
 
-    async def get(self, organization_id: UUID, user_id: UUID) -> User | None:
+    async def get(self, organization_id: UUID, user_id: UUID, *, for_update: bool = False) -> User | None:
         await self._call()
+        if for_update:
+            await self.uow.claim((self.name, user_id))
         return next((u for u in self.active(organization_id) if u.id == user_id), None)
 
     async def get_by_email(self, organization_id: UUID, email: str) -> User | None:
         await self._call()
         return next((u for u in self.active(organization_id) if u.email.lower() == email.lower()), None)
+
+    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
+        await self._call()
+        await self.uow.claim((self.name, user_id))
+        return next((u for u in self.active(organization_id) if u.id == user_id), None)
 
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
@@ -301,20 +316,26 @@ class FakeVideoRepository(_Repository[Video]):
         await self._call()
         self.table.insert(video)
 
-    async def update(self, video: Video) -> None:
+    async def update(self, video: Video, *fields: VideoField) -> None:
         await self._call()
         if _same_organization(self.table.find(video.id), video.organization_id):
-            await self.table.write(video)
+            await self.table.write_fields(video, fields)
 
-    async def get(self, organization_id: UUID, video_id: UUID, *, deleted: bool = False) -> Video | None:
+    async def get(
+        self, organization_id: UUID, video_id: UUID, *, deleted: bool = False, for_update: bool = False
+    ) -> Video | None:
         await self._call()
+        if for_update:
+            await self.uow.claim((self.name, video_id))
         video = self.table.find(video_id)
         if video is None or video.organization_id != organization_id or video.is_deleted != deleted:
             return None
         return video
 
-    async def get_any(self, video_id: UUID) -> Video | None:
+    async def get_any(self, video_id: UUID, *, for_update: bool = False) -> Video | None:
         await self._call()
+        if for_update:
+            await self.uow.claim((self.name, video_id))
         return self.table.find(video_id)
 
     async def stuck_processing(self, older_than: datetime, limit: int) -> Sequence[Video]:

@@ -36,7 +36,7 @@ from tests.unit.fake_repositories import (
     FakeViewCreditRepository,
     Table,
 )
-from vidplat.domain.accounts.model import Organization, RefreshToken, Session, User
+from vidplat.domain.accounts.model import Organization, RefreshToken, Session, User, org_name_key
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.errors import Conflict, EmailTaken, OrganizationNameTaken, SlugTaken, SubscriptionConflict
 from vidplat.domain.ports import (
@@ -115,6 +115,11 @@ class InMemoryStore:
     def remember(self, row_id: UUID) -> None:
         self.order.setdefault(row_id, next(self._sequence))
 
+    @property
+    def any_unit_open(self) -> bool:
+        """Whether some unit of work is inside its block now (slow work must not run then)."""
+        return any(unit.is_open for unit in self.units)
+
 
 class FakeUnitOfWork:
     """One transaction on an InMemoryStore; `committed` tells whether commit() succeeded."""
@@ -187,6 +192,10 @@ class FakeUnitOfWork:
         self.committed = True
         self.store.commits += 1
 
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
     def ensure_open(self) -> None:
         assert self._open, "repository used outside its unit of work's `async with` block"
 
@@ -209,7 +218,7 @@ class FakeUnitOfWork:
 
     def _check_constraints(self) -> None:
         orgs = self.fake_organizations.table.rows()
-        _unique((o.name.lower() for o in orgs), OrganizationNameTaken)
+        _unique((org_name_key(o.name) for o in orgs), OrganizationNameTaken)
         _unique((o.slug for o in orgs), SlugTaken)
         users = [u for u in self.fake_users.table.rows() if u.deleted_at is None]
         _unique(((u.organization_id, u.email.lower()) for u in users), EmailTaken)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,6 @@ __all__ = [
     "PAID",
     "T0",
     "TRIAL",
-    "FakeAttemptLimiter",
     "FakeClock",
     "FakeHasher",
     "FakeJobQueue",
@@ -125,32 +123,6 @@ class FakeUrlSigner:
         if UUID(video) != video_id or now >= datetime.fromisoformat(expires):
             raise InvalidToken
         return UUID(user)
-
-
-class FakeAttemptLimiter:
-    """`limit` failures within `window` (opened by the first failure, on the fake clock) block the key."""
-
-    def __init__(self, clock: FakeClock, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
-        self._clock = clock
-        self.limit = limit
-        self.window = window
-        self.failures: dict[str, tuple[int, datetime]] = {}  # key -> (count, window end)
-        self.resets: list[str] = []
-
-    async def retry_after(self, key: str) -> int:
-        count, ends_at = self.failures.get(key, (0, self._clock.now()))
-        if count < self.limit or ends_at <= self._clock.now():
-            return 0
-        return max(1, math.ceil((ends_at - self._clock.now()).total_seconds()))
-
-    async def record_failure(self, key: str) -> None:
-        now = self._clock.now()
-        count, ends_at = self.failures.get(key, (0, now))
-        self.failures[key] = (count + 1, ends_at) if ends_at > now else (1, now + self.window)
-
-    async def reset(self, key: str) -> None:
-        self.resets.append(key)
-        self.failures.pop(key, None)
 
 
 class FakeLock:

@@ -10,15 +10,17 @@ from tests.unit.factories import PASSWORD, World
 from vidplat.domain.accounts.model import Role
 from vidplat.domain.accounts.signup import SignUp, SignUpCommand
 from vidplat.domain.billing.model import PlanCode
-from vidplat.domain.errors import InvalidInput, OrganizationNameTaken
+from vidplat.domain.errors import InvalidInput, OrganizationNameTaken, TooManyAttempts
 
 
 def signup(world: World) -> SignUp:
-    return SignUp(world.uow, world.hasher, world.clock)
+    return world.sign_up()
 
 
-def command(name: str = "Acme Corp", email: str = "Boss@Acme.test", password: str = PASSWORD) -> SignUpCommand:
-    return SignUpCommand(name=name, admin_email=email, admin_password=password)
+def command(
+    name: str = "Acme Corp", email: str = "Boss@Acme.test", password: str = PASSWORD, *, address: str | None = None
+) -> SignUpCommand:
+    return SignUpCommand(name=name, admin_email=email, admin_password=password, client_address=address)
 
 
 async def test_signup_creates_org_admin_and_trial_in_one_commit(world: World) -> None:
@@ -131,3 +133,17 @@ async def test_racing_signups_with_one_name_give_exactly_one_organization(world:
 
     assert sorted(type(r).__name__ for r in results) == ["OrganizationNameTaken", "OrganizationOverview"]
     assert len(world.store.organizations) == 1
+
+
+async def test_signups_from_one_address_are_limited_before_any_password_is_hashed(world: World) -> None:
+    quota = world.policy.signup_per_address
+    for n in range(quota.limit):
+        await signup(world)(command(name=f"Org {n}", email=f"boss{n}@acme.test", address="198.51.100.4"))
+    hashed = len(world.hasher.hashed)
+
+    with pytest.raises(TooManyAttempts) as caught:
+        await signup(world)(command(address="198.51.100.4"))
+
+    assert caught.value.retry_after_seconds == quota.window_seconds
+    assert len(world.hasher.hashed) == hashed
+    await signup(world)(command(address="198.51.100.5"))

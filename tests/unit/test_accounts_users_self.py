@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.factories import PASSWORD, Account, Tenant, World, add_user, log_in
+from tests.unit.fakes import FakeHasher
 from vidplat.domain.accounts.auth import LoginCommand
 from vidplat.domain.accounts.model import Role
 from vidplat.domain.accounts.users import ChangeOwnPassword, ChangePasswordCommand, DeleteUser
@@ -15,6 +16,34 @@ NEW_PASSWORD = "an even better secret"
 
 def change(world: World) -> ChangeOwnPassword:
     return ChangeOwnPassword(world.uow, world.hasher, world.clock)
+
+
+class WatchingHasher(FakeHasher):
+    """Records, for each hash and verify, whether a unit of work was open meanwhile."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__()
+        self.world = world
+        self.inside: list[bool] = []
+
+    async def hash(self, password: str) -> str:
+        self.inside.append(self.world.store.any_unit_open)
+        return await super().hash(password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.inside.append(self.world.store.any_unit_open)
+        return await super().verify(password_hash, password)
+
+
+async def test_changing_password_runs_argon2_outside_any_unit_of_work(world: World, member: Account) -> None:
+    hasher = WatchingHasher(world)
+
+    await ChangeOwnPassword(world.uow, hasher, world.clock)(
+        member.principal, ChangePasswordCommand(current_password=PASSWORD, new_password=NEW_PASSWORD)
+    )
+
+    assert hasher.inside == [False, False]  # the new hash, then the current password's check
+    assert world.store.users[member.user.id].password_hash == hasher.PREFIX + NEW_PASSWORD
 
 
 async def test_changing_password_with_a_wrong_current_one_is_refused(

@@ -1,80 +1,64 @@
-"""The embedded mode's in-memory login attempt limiter, on a fake clock."""
+"""The embedded mode's in-memory attempt limiter, on a fake clock."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+import asyncio
 
+from tests.unit.fakes import FakeClock
 from vidplat.adapters.local.limiter import MemoryAttemptLimiter
+from vidplat.domain.accounts.policy import Quota
+
+QUOTA = Quota("test", limit=3, window_seconds=60)
 
 
-@dataclass
-class FakeClock:
-    current: datetime = field(default_factory=lambda: datetime(2030, 1, 1, tzinfo=UTC))
+async def test_attempts_up_to_the_limit_pass_and_the_next_is_refused() -> None:
+    limiter = MemoryAttemptLimiter(FakeClock())
 
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
+    assert [await limiter.hit(QUOTA, "k") for _ in range(4)] == [0, 0, 0, 60]
 
 
-def make_limiter(clock: FakeClock, limit: int = 3, window_seconds: int = 60) -> MemoryAttemptLimiter:
-    return MemoryAttemptLimiter(clock, limit=limit, window_seconds=window_seconds)
-
-
-async def test_key_is_not_blocked_below_the_limit() -> None:
-    limiter = make_limiter(FakeClock())
-    for _ in range(2):
-        await limiter.record_failure("k")
-    assert await limiter.retry_after("k") == 0
-
-
-async def test_key_is_blocked_at_the_limit_until_the_window_ends() -> None:
+async def test_the_window_opens_at_the_first_attempt_and_refusals_do_not_extend_it() -> None:
     clock = FakeClock()
-    limiter = make_limiter(clock)
+    limiter = MemoryAttemptLimiter(clock)
     for _ in range(3):
-        await limiter.record_failure("k")
-        clock.advance(10)
-    assert await limiter.retry_after("k") == 30  # the window opened at the first failure, 30 s ago
-    clock.advance(29.5)
-    assert await limiter.retry_after("k") == 1
-    clock.advance(0.5)
-    assert await limiter.retry_after("k") == 0
+        await limiter.hit(QUOTA, "k")
+    clock.advance(seconds=30)
+    assert await limiter.hit(QUOTA, "k") == 30
+    clock.advance(seconds=29.5)
+    assert await limiter.hit(QUOTA, "k") == 1
+    clock.advance(seconds=0.5)
+    assert await limiter.hit(QUOTA, "k") == 0  # a fresh window
 
 
-async def test_failures_after_the_window_start_a_new_count() -> None:
+async def test_forty_concurrent_attempts_let_exactly_the_limit_through() -> None:
+    limiter = MemoryAttemptLimiter(FakeClock())
+
+    waits = await asyncio.gather(*(limiter.hit(QUOTA, "k") for _ in range(40)))
+
+    assert sum(wait == 0 for wait in waits) == QUOTA.limit
+
+
+async def test_reset_clears_the_key() -> None:
+    limiter = MemoryAttemptLimiter(FakeClock())
+    for _ in range(4):
+        await limiter.hit(QUOTA, "k")
+    await limiter.reset(QUOTA, "k")
+    assert await limiter.hit(QUOTA, "k") == 0
+
+
+async def test_keys_and_quotas_are_counted_separately() -> None:
+    limiter = MemoryAttemptLimiter(FakeClock())
+    for _ in range(4):
+        await limiter.hit(QUOTA, "alice")
+    assert await limiter.hit(QUOTA, "bob") == 0
+    assert await limiter.hit(Quota("other", 3, 60), "alice") == 0
+
+
+async def test_expired_windows_are_dropped() -> None:
     clock = FakeClock()
-    limiter = make_limiter(clock)
-    for _ in range(2):
-        await limiter.record_failure("k")
-    clock.advance(60)
-    await limiter.record_failure("k")
-    await limiter.record_failure("k")
-    assert await limiter.retry_after("k") == 0
-
-
-async def test_reset_unblocks_the_key() -> None:
-    limiter = make_limiter(FakeClock())
-    for _ in range(3):
-        await limiter.record_failure("k")
-    await limiter.reset("k")
-    assert await limiter.retry_after("k") == 0
-
-
-async def test_keys_are_counted_separately() -> None:
-    limiter = make_limiter(FakeClock())
-    for _ in range(3):
-        await limiter.record_failure("alice")
-    assert await limiter.retry_after("alice") > 0
-    assert await limiter.retry_after("bob") == 0
-
-
-async def test_expired_windows_are_dropped_from_memory() -> None:
-    clock = FakeClock()
-    limiter = make_limiter(clock)
+    limiter = MemoryAttemptLimiter(clock)
     for index in range(100):
-        await limiter.record_failure(f"k{index}")
-    clock.advance(61)
-    await limiter.record_failure("fresh")
-    assert list(limiter._windows) == ["fresh"]
+        await limiter.hit(QUOTA, f"k{index}")
+    clock.advance(seconds=61)
+    await limiter.hit(QUOTA, "fresh")
+    assert list(limiter._windows[QUOTA.name]) == ["fresh"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +29,36 @@ def test_embedded_secrets_are_generated_once_and_kept(tmp_path: Path) -> None:
     assert first.auth.jwt_secret == again.auth.jwt_secret
     assert first.auth.playback_secret != first.auth.jwt_secret
     assert (tmp_path / "jwt_secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_embedded_secret_files_are_private_from_creation_even_with_an_open_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created: list[tuple[int, int]] = []
+    real_open = os.open
+
+    def recording_open(path: str, flags: int, mode: int = 0o777, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT:
+            created.append((flags, mode))
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    previous = os.umask(0)
+    try:
+        settings = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    finally:
+        os.umask(previous)
+
+    assert len(created) == 2  # the JWT and the playback secret
+    assert all(flags & os.O_EXCL and mode == 0o600 for flags, mode in created)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jwt_secret.key", "playback_secret.key"]
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in tmp_path.iterdir())
+    assert (tmp_path / "jwt_secret.key").read_text() == settings.auth.jwt_secret
+
+
+def test_a_secret_file_that_already_exists_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "jwt_secret.key").write_text(SECRET + "\n")
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).auth.jwt_secret == SECRET
 
 
 def test_production_without_a_jwt_secret_fails_fast_with_a_clear_message(tmp_path: Path) -> None:

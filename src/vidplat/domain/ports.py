@@ -19,11 +19,12 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
-from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshToken, Role, Session, User
+from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshToken, Role, Session, User, UserField
+from vidplat.domain.accounts.policy import Quota
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
-from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
+from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
 
 T = TypeVar("T")
 
@@ -63,15 +64,17 @@ class UrlSigner(Protocol):
 
 
 class AttemptLimiter(Protocol):
-    """Counts failures per key in a sliding window (login throttling)."""
+    """Counts attempts per key in the windows of a Quota (login and signup throttling).
 
-    async def retry_after(self, key: str) -> int:
-        """Seconds until the key may try again; 0 when it is not blocked."""
+    The attempt is counted before it is judged, atomically, so concurrent attempts cannot all
+    pass a check that none of them has recorded yet.
+    """
+
+    async def hit(self, quota: Quota, key: str) -> int:
+        """Count one attempt: the seconds to wait when it is over the quota (refuse it), else 0."""
         ...
 
-    async def record_failure(self, key: str) -> None: ...
-
-    async def reset(self, key: str) -> None: ...
+    async def reset(self, quota: Quota, key: str) -> None: ...
 
 
 # --- coordination and background work ----------------------------------------------------
@@ -222,14 +225,23 @@ class OrganizationRepository(Protocol):
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
 
-    async def update(self, user: User) -> None: ...
+    async def update(self, user: User, *fields: UserField) -> None:
+        """Write the named fields only: a column this use case did not change keeps its committed value."""
+        ...
 
-    async def get(self, organization_id: UUID, user_id: UUID) -> User | None:
-        """An active (not deleted) user of the organization."""
+    async def get(self, organization_id: UUID, user_id: UUID, *, for_update: bool = False) -> User | None:
+        """An active (not deleted) user of the organization.
+
+        for_update locks the row until the transaction ends, for a use case that decides on what it read.
+        """
         ...
 
     async def get_by_email(self, organization_id: UUID, email: str) -> User | None:
         """An active user by normalized email."""
+        ...
+
+    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
+        """The active user, share-locked for the rest of the transaction: concurrent changes to it wait."""
         ...
 
     async def list(
@@ -296,13 +308,20 @@ class SubscriptionRepository(Protocol):
 class VideoRepository(Protocol):
     async def add(self, video: Video) -> None: ...
 
-    async def update(self, video: Video) -> None: ...
-
-    async def get(self, organization_id: UUID, video_id: UUID, *, deleted: bool = False) -> Video | None:
-        """A video of the organization: live ones by default, trashed ones with deleted=True."""
+    async def update(self, video: Video, *fields: VideoField) -> None:
+        """Write the named fields only: a column this use case did not change keeps its committed value."""
         ...
 
-    async def get_any(self, video_id: UUID) -> Video | None:
+    async def get(
+        self, organization_id: UUID, video_id: UUID, *, deleted: bool = False, for_update: bool = False
+    ) -> Video | None:
+        """A video of the organization: live ones by default, trashed ones with deleted=True.
+
+        for_update locks the row until the transaction ends, for a use case that decides on what it read.
+        """
+        ...
+
+    async def get_any(self, video_id: UUID, *, for_update: bool = False) -> Video | None:
         """Any video by id, deleted or not, for work that is not acting for a caller."""
         ...
 

@@ -111,7 +111,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
     process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
     return UseCases(
-        sign_up=SignUp(p.uow, p.hasher, p.clock),
+        sign_up=SignUp(p.uow, p.hasher, p.clock, p.limiter, policy.auth.signup_per_address),
         login=Login(p.uow, p.hasher, p.limiter, issuer, p.clock),
         refresh=Refresh(p.uow, issuer, p.clock),
         logout=Logout(p.uow, p.clock),

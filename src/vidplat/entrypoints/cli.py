@@ -11,6 +11,7 @@ import uvicorn
 from dotenv import load_dotenv
 
 from vidplat.adapters.sql.migrate import run_migrations
+from vidplat.entrypoints.server import PROTOCOL as HEAD_LIMITED_PROTOCOL
 from vidplat.settings import Settings, SettingsError
 
 
@@ -65,6 +66,7 @@ def serve(host: str, port: int, workers: int) -> None:
         log_level=settings.log_level.lower(),
         server_header=False,
         proxy_headers=False,
+        http=HEAD_LIMITED_PROTOCOL,  # 431 past 32 KiB or 100 header fields
     )
 
 

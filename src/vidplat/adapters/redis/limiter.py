@@ -1,12 +1,15 @@
-"""AttemptLimiter on Redis: a failure counter per key whose window starts at the first failure."""
+"""AttemptLimiter on Redis: a counter per key whose window starts at the first attempt."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from vidplat.domain.accounts.policy import Quota
 
 logger = logging.getLogger(__name__)
 
@@ -18,50 +21,40 @@ class RedisAttemptLimiter:
     reconnect retries), and an outage is logged instead of raised.
     """
 
-    def __init__(
-        self, client: Redis, prefix: str, limit: int = 10, window_seconds: int = 900, timeout_seconds: float = 0.5
-    ) -> None:
+    def __init__(self, client: Redis, prefix: str, timeout_seconds: float = 0.5) -> None:
         self._client = client
         self._prefix = prefix
-        self._limit = limit
-        self._window_seconds = window_seconds
         self._timeout_seconds = timeout_seconds
 
-    async def retry_after(self, key: str) -> int:
+    async def hit(self, quota: Quota, key: str) -> int:
+        name = self.key_name(quota, key)
         try:
+            # MULTI/EXEC: the increment, the window's start and the read of its end are one step,
+            # so every concurrent attempt sees its own count.
             async with asyncio.timeout(self._timeout_seconds), self._client.pipeline(transaction=True) as pipe:
-                pipe.get(self._name(key))
-                pipe.ttl(self._name(key))
-                count, ttl = await pipe.execute()
+                pipe.incr(name)
+                pipe.expire(name, quota.window_seconds, nx=True)  # NX: later attempts never push the end back
+                pipe.ttl(name)
+                count, _, ttl = await pipe.execute()
         except (RedisError, TimeoutError) as exc:
             _log_outage("not throttling", exc)
             return 0
-        # A key without a TTL (-1) cannot come from record_failure; never let it block forever.
-        if count is None or int(count) < self._limit or ttl <= 0:
+        if int(count) <= quota.limit:
             return 0
-        return int(ttl)
+        return max(1, int(ttl))
 
-    async def record_failure(self, key: str) -> None:
-        try:
-            async with asyncio.timeout(self._timeout_seconds), self._client.pipeline(transaction=True) as pipe:
-                pipe.incr(self._name(key))
-                # NX: later failures must not push the end of the window back.
-                pipe.expire(self._name(key), self._window_seconds, nx=True)
-                await pipe.execute()
-        except (RedisError, TimeoutError) as exc:
-            _log_outage("failure not counted", exc)
-
-    async def reset(self, key: str) -> None:
+    async def reset(self, quota: Quota, key: str) -> None:
         try:
             async with asyncio.timeout(self._timeout_seconds):
-                await self._client.delete(self._name(key))
+                await self._client.delete(self.key_name(quota, key))
         except (RedisError, TimeoutError) as exc:
             _log_outage("counter not reset", exc)
 
-    def _name(self, key: str) -> str:
-        return f"{self._prefix}:attempts:{key}"
+    def key_name(self, quota: Quota, key: str) -> str:
+        # Keys hold login identifiers and addresses (personal data): Redis only sees a digest.
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return f"{self._prefix}:attempts:{quota.name}:{digest}"
 
 
 def _log_outage(consequence: str, exc: Exception) -> None:
-    # Keys hold login identifiers (personal data): they stay out of the logs.
     logger.warning("attempt limiter unavailable (%s); %s", exc.__class__.__name__, consequence)

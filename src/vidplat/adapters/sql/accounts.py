@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vidplat.adapters.sql.queries import Rows, contains
 from vidplat.adapters.sql.rows import OrganizationRow, UserRow
 from vidplat.domain import topics
-from vidplat.domain.accounts.model import Organization, Role, User
+from vidplat.domain.accounts.model import Organization, Role, User, UserField, org_name_key
 from vidplat.domain.pagination import Page, PageRequest
 
 
@@ -40,7 +40,11 @@ class SqlOrganizationRepository:
 
     async def add(self, organization: Organization) -> None:
         row = OrganizationRow(
-            id=organization.id, name=organization.name, slug=organization.slug, created_at=organization.created_at
+            id=organization.id,
+            name=organization.name,
+            name_key=org_name_key(organization.name),
+            slug=organization.slug,
+            created_at=organization.created_at,
         )
         await self._rows.add(row)
 
@@ -53,7 +57,7 @@ class SqlOrganizationRepository:
         return _organization(row) if row else None
 
     async def name_exists(self, name: str) -> bool:
-        return await self._rows.exists(func.lower(OrganizationRow.name) == func.lower(name))
+        return await self._rows.exists(OrganizationRow.name_key == org_name_key(name))
 
     async def slug_exists(self, slug: str) -> bool:
         return await self._rows.exists(OrganizationRow.slug == slug)
@@ -85,23 +89,35 @@ class SqlUserRepository:
             )
         )
 
-    async def update(self, user: User) -> None:
+    async def update(self, user: User, *fields: UserField) -> None:
+        if not fields:
+            return
         self._changed.add(topics.user(user.id))
-        # Points are left out: they only move through add_points, so a stale copy cannot undo a credit.
+        values: dict[str, object] = {name: getattr(user, name) for name in fields}
+        if "role" in values:
+            values["role"] = user.role.value
         await self._session.execute(
-            update(UserRow)
-            .where(UserRow.id == user.id, UserRow.organization_id == user.organization_id)
-            .values(
-                email=user.email, role=user.role.value, password_hash=user.password_hash, deleted_at=user.deleted_at
-            )
+            update(UserRow).where(UserRow.id == user.id, UserRow.organization_id == user.organization_id).values(values)
         )
 
-    async def get(self, organization_id: UUID, user_id: UUID) -> User | None:
-        row = await self._rows.get_one_or_none(*_active(organization_id), UserRow.id == user_id)
+    async def get(self, organization_id: UUID, user_id: UUID, *, for_update: bool = False) -> User | None:
+        query = select(UserRow).where(*_active(organization_id), UserRow.id == user_id)
+        if for_update:
+            # NO KEY UPDATE: the row's key never changes, and the foreign-key checks of new
+            # sessions and credits (KEY SHARE) need not wait for this transaction.
+            query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+        row = await self._session.scalar(query)
         return user_from_row(row) if row else None
 
     async def get_by_email(self, organization_id: UUID, email: str) -> User | None:
         row = await self._rows.get_one_or_none(*_active(organization_id), func.lower(UserRow.email) == email.lower())
+        return user_from_row(row) if row else None
+
+    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
+        # FOR SHARE waits for, and then sees, an uncommitted password change or deletion (both
+        # UPDATE the row); SQLite renders nothing and needs nothing (its transactions hold the write lock).
+        query = select(UserRow).where(*_active(organization_id), UserRow.id == user_id).with_for_update(read=True)
+        row = (await self._session.scalars(query)).one_or_none()
         return user_from_row(row) if row else None
 
     async def list(

@@ -86,7 +86,13 @@ class SqlSubscriptionRepository:
             page,
             _subscription,
             SubscriptionRow.organization_id == organization_id,
-            order_by=[SubscriptionRow.started_at.desc(), SubscriptionRow.id.desc()],
+            # Purchases at one instant (a coarse or stopped clock) each end later than the one
+            # they follow, or replace the TRIAL that has no end: the end breaks the tie in order.
+            order_by=[
+                SubscriptionRow.started_at.desc(),
+                SubscriptionRow.ends_at.desc().nulls_last(),
+                SubscriptionRow.id.desc(),
+            ],
         )
 
     async def lapsed(self, now: datetime, limit: int) -> Sequence[Subscription]:

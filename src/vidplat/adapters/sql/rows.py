@@ -33,10 +33,15 @@ class Base(CommonTableAttributes, DeclarativeBase, AsyncAttrs):
 
 class OrganizationRow(Base):
     __tablename__ = "organizations"
-    __table_args__ = (UniqueConstraint("slug", name="uq_organizations_slug"),)
+    __table_args__ = (
+        UniqueConstraint("slug", name="uq_organizations_slug"),
+        UniqueConstraint("name_key", name="uq_organizations_name"),
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    # What names are unique by (domain org_name_key: NFKC + casefold); casefolding can triple a name.
+    name_key: Mapped[str] = mapped_column(String(400))
     slug: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime]
 
@@ -140,7 +145,6 @@ class ViewCreditRow(Base):
     awarded_at: Mapped[datetime]
 
 
-Index("uq_organizations_name", func.lower(OrganizationRow.name), unique=True)
 _live_user = UserRow.deleted_at.is_(None)
 Index(
     "uq_users_org_email",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -15,16 +15,16 @@ from vidplat.adapters.sql.queries import Rows, contains
 from vidplat.adapters.sql.rows import VideoRow
 from vidplat.domain import topics
 from vidplat.domain.pagination import Page, PageRequest
-from vidplat.domain.videos.model import Video, VideoStatus
+from vidplat.domain.videos.model import Video, VideoField, VideoStatus
 
-# A video's row has exactly the entity's fields; these never change after the upload.
+# A video's row has exactly the entity's fields.
 _FIELDS = tuple(field.name for field in fields(Video))
-_FIXED = frozenset({"id", "organization_id", "uploaded_by", "created_at"})
 
 
-def _values(video: Video) -> dict[str, Any]:
-    values = {name: getattr(video, name) for name in _FIELDS}
-    values["status"] = video.status.value
+def _values(video: Video, names: Iterable[str] = _FIELDS) -> dict[str, Any]:
+    values = {name: getattr(video, name) for name in names}
+    if "status" in values:
+        values["status"] = video.status.value
     return values
 
 
@@ -44,23 +44,32 @@ class SqlVideoRepository:
         self._changed.add(topics.videos(video.organization_id))
         await self._rows.add(VideoRow(**_values(video)))
 
-    async def update(self, video: Video) -> None:
+    async def update(self, video: Video, *fields: VideoField) -> None:
+        if not fields:
+            return
         self._changed.add(topics.videos(video.organization_id))
-        changes = {name: value for name, value in _values(video).items() if name not in _FIXED}
         await self._session.execute(
             update(VideoRow)
             .where(VideoRow.id == video.id, VideoRow.organization_id == video.organization_id)
-            .values(changes)
+            .values(_values(video, fields))
         )
 
-    async def get(self, organization_id: UUID, video_id: UUID, *, deleted: bool = False) -> Video | None:
-        row = await self._rows.get_one_or_none(
-            VideoRow.id == video_id, VideoRow.organization_id == organization_id, _trashed(deleted)
+    async def get(
+        self, organization_id: UUID, video_id: UUID, *, deleted: bool = False, for_update: bool = False
+    ) -> Video | None:
+        return await self._one(
+            VideoRow.id == video_id, VideoRow.organization_id == organization_id, _trashed(deleted), lock=for_update
         )
-        return _video(row) if row else None
 
-    async def get_any(self, video_id: UUID) -> Video | None:
-        row = await self._rows.get_one_or_none(VideoRow.id == video_id)
+    async def get_any(self, video_id: UUID, *, for_update: bool = False) -> Video | None:
+        return await self._one(VideoRow.id == video_id, lock=for_update)
+
+    async def _one(self, *filters: ColumnElement[bool], lock: bool) -> Video | None:
+        query = select(VideoRow).where(*filters)
+        if lock:
+            # NO KEY UPDATE: the key never changes, so the credits' foreign-key checks need not wait.
+            query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+        row = await self._session.scalar(query)
         return _video(row) if row else None
 
     async def stuck_processing(self, older_than: datetime, limit: int) -> Sequence[Video]:

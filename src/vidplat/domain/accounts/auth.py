@@ -8,8 +8,17 @@ from datetime import datetime
 from uuid import UUID
 
 from vidplat.domain import topics
-from vidplat.domain.accounts.model import AccessClaims, Principal, RefreshToken, Session, Tokens, User, normalize_email
-from vidplat.domain.accounts.policy import AuthPolicy
+from vidplat.domain.accounts.model import (
+    AccessClaims,
+    Principal,
+    RefreshToken,
+    Session,
+    Tokens,
+    User,
+    fold,
+    normalize_email,
+)
+from vidplat.domain.accounts.policy import AuthPolicy, Quota, address_key
 from vidplat.domain.accounts.secrets import hash_token, new_token
 from vidplat.domain.errors import InvalidCredentials, InvalidInput, InvalidToken, RefreshTokenReused, TooManyAttempts
 from vidplat.domain.ids import new_id
@@ -57,10 +66,18 @@ class LoginCommand:
     organization: str
     email: str
     password: str
+    client_address: str | None = None  # the peer's IP; None when not over the network
 
 
 @dataclass(slots=True)
 class Login:
+    """Throttled per client address and per account; no transaction is open across argon2 or Redis.
+
+    The user is read in a read-only unit of work, the attempt counted and the password verified
+    outside any transaction, and the session written in a short one that re-reads the user under
+    a lock: a password change or deletion committed meanwhile makes the login fail.
+    """
+
     uow: UnitOfWorkFactory
     hasher: PasswordHasher
     limiter: AttemptLimiter
@@ -69,41 +86,48 @@ class Login:
     _decoy_hash: str | None = field(default=None, init=False)
 
     async def __call__(self, cmd: LoginCommand) -> Tokens:
-        key = f"login:{_org_ref(cmd.organization)}:{cmd.email.strip().lower()}"
-        retry_after = await self.limiter.retry_after(key)
-        if retry_after > 0:
-            raise TooManyAttempts(retry_after)
+        policy = self.issuer.policy
+        if cmd.client_address is not None:
+            await _throttle(self.limiter, policy.login_per_address, address_key(cmd.client_address))
+        async with self.uow(read_only=True) as uow:
+            org_id, user = await self._find(uow, cmd)
+        # Keyed on the account however it was spelled; an unknown one is counted just the same.
+        account = f"{org_id or _org_ref(cmd.organization)}:{fold(cmd.email)}"
+        await _throttle(self.limiter, policy.login_failures, account)
+        # Unknown org or email still pays for one verification so timing reveals nothing.
+        valid = await self.hasher.verify(user.password_hash if user else await self._decoy(), cmd.password)
+        if user is None or not valid:
+            raise InvalidCredentials
         now = self.clock.now()
         async with self.uow() as uow:
-            user = await self._find_user(uow, cmd)
-            # Unknown org or email still pays for one verification so timing reveals nothing.
-            valid = await self.hasher.verify(user.password_hash if user else await self._decoy(), cmd.password)
-            if user is None or not valid:
-                await self.limiter.record_failure(key)
+            current = await uow.users.hold(user.organization_id, user.id)
+            if current is None or current.password_hash != user.password_hash:
                 raise InvalidCredentials
             session = Session(
                 id=new_id(),
                 user_id=user.id,
                 organization_id=user.organization_id,
                 created_at=now,
-                expires_at=now + self.issuer.policy.refresh_ttl,
+                expires_at=now + policy.refresh_ttl,
             )
             await uow.sessions.add(session)
-            tokens = await self.issuer.issue(uow, user, session, now)
+            tokens = await self.issuer.issue(uow, current, session, now)
             await uow.commit()
-        await self.limiter.reset(key)
+        await self.limiter.reset(policy.login_failures, account)
         return tokens
 
-    async def _find_user(self, uow: UnitOfWork, cmd: LoginCommand) -> User | None:
-        try:
-            email = normalize_email(cmd.email)
-        except InvalidInput:
-            return None
+    async def _find(self, uow: UnitOfWork, cmd: LoginCommand) -> tuple[UUID | None, User | None]:
         org = None
         with contextlib.suppress(ValueError):
             org = await uow.organizations.get(UUID(cmd.organization))
         org = org or await uow.organizations.get_by_slug(cmd.organization.strip().lower())
-        return None if org is None else await uow.users.get_by_email(org.id, email)
+        if org is None:
+            return None, None
+        try:
+            email = normalize_email(cmd.email)
+        except InvalidInput:
+            return org.id, None
+        return org.id, await uow.users.get_by_email(org.id, email)
 
     async def _decoy(self) -> str:
         if self._decoy_hash is None:
@@ -111,13 +135,19 @@ class Login:
         return self._decoy_hash
 
 
+async def _throttle(limiter: AttemptLimiter, quota: Quota, key: str) -> None:
+    retry_after = await limiter.hit(quota, key)
+    if retry_after > 0:
+        raise TooManyAttempts(retry_after)
+
+
 def _org_ref(raw: str) -> str:
-    """One spelling per organization for the throttling key.
+    """One spelling per unknown organization for the throttling key.
 
     UUID() accepts braces, a urn: prefix and hyphens anywhere, so keying on the raw text
     would give an attacker endless fresh keys for the same organization id.
     """
-    text = raw.strip().lower()
+    text = fold(raw)
     with contextlib.suppress(ValueError):
         return str(UUID(text))
     return text

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 from uuid import UUID
 
 from vidplat.domain.errors import AdminRequired, InvalidInput
@@ -26,9 +27,17 @@ class Role(StrEnum):
     MEMBER = "member"
 
 
+def fold(text: str) -> str:
+    """The caseless, compatibility-normalized form (NFKC + casefold, trimmed): one spelling per identity.
+
+    Compares `Straße` with `STRASSE`, `ǅ` with `Ǆ` and full-width letters with their ASCII twins.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
 def normalize_email(raw: str, field_name: str = "email") -> str:
-    """Validated email in canonical (lower-case, trimmed) form."""
-    email = raw.strip().lower()
+    """Validated email in canonical (folded, trimmed) form."""
+    email = fold(raw)
     if len(email) > MAX_EMAIL or not _EMAIL.match(email):
         raise InvalidInput(field_name, "is not a valid email address")
     return email
@@ -45,6 +54,11 @@ def clean_org_name(raw: str) -> str:
     if not 1 <= len(name) <= MAX_ORG_NAME:
         raise InvalidInput("name", f"must be 1 to {MAX_ORG_NAME} characters")
     return name
+
+
+def org_name_key(name: str) -> str:
+    """What organization names are unique by: folded, inner whitespace collapsed."""
+    return " ".join(fold(name).split())
 
 
 def slugify(name: str) -> str:
@@ -66,6 +80,10 @@ class Organization:
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+
+# What a use case may write back to a user: `points` only moves through add_points.
+UserField = Literal["email", "role", "password_hash", "deleted_at"]
 
 
 @dataclass(eq=False, kw_only=True)

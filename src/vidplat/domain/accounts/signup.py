@@ -15,11 +15,12 @@ from vidplat.domain.accounts.model import (
     normalize_email,
     slugify,
 )
+from vidplat.domain.accounts.policy import Quota, address_key
 from vidplat.domain.billing.model import Subscription
 from vidplat.domain.billing.queries import OrganizationOverview, overview, trial_plan
-from vidplat.domain.errors import OrganizationNameTaken, SlugTaken
+from vidplat.domain.errors import OrganizationNameTaken, SlugTaken, TooManyAttempts
 from vidplat.domain.ids import new_id
-from vidplat.domain.ports import Clock, OrganizationRepository, PasswordHasher, UnitOfWorkFactory
+from vidplat.domain.ports import AttemptLimiter, Clock, OrganizationRepository, PasswordHasher, UnitOfWorkFactory
 
 _SLUG_ATTEMPTS = 3
 
@@ -29,17 +30,26 @@ class SignUpCommand:
     name: str
     admin_email: str
     admin_password: str
+    client_address: str | None = None  # the peer's IP; None when not over the network
 
 
 @dataclass(frozen=True, slots=True)
 class SignUp:
+    """Throttled per client address, before argon2; the password is hashed outside the transaction."""
+
     uow: UnitOfWorkFactory
     hasher: PasswordHasher
     clock: Clock
+    limiter: AttemptLimiter
+    quota: Quota
 
     async def __call__(self, cmd: SignUpCommand) -> OrganizationOverview:
         name = clean_org_name(cmd.name)
         email = normalize_email(cmd.admin_email, "admin_email")
+        if cmd.client_address is not None:
+            retry_after = await self.limiter.hit(self.quota, address_key(cmd.client_address))
+            if retry_after > 0:
+                raise TooManyAttempts(retry_after)
         password_hash = await self.hasher.hash(check_password(cmd.admin_password, "admin_password"))
         now = self.clock.now()
         for _ in range(_SLUG_ATTEMPTS):

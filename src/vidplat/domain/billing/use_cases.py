@@ -47,7 +47,6 @@ class Subscribe:
 
     async def __call__(self, principal: Principal, plan_code: str) -> SubscriptionState:
         principal.require_admin()
-        now = self.clock.now()
         async with self.uow() as uow:
             plan = await uow.plans.get(PlanCode(plan_code)) if plan_code in _PLAN_CODES else None
             if plan is None:
@@ -55,6 +54,8 @@ class Subscribe:
             if plan.duration_days is None:
                 raise InvalidInput("plan", "only paid plans can be subscribed to")
             await uow.organizations.lock(principal.organization_id)
+            # Read under the lock: purchases are dated in the order they happened, each after the one it ends.
+            now = self.clock.now()
             current = await uow.subscriptions.current(principal.organization_id)
             start_from = now
             if current is not None:

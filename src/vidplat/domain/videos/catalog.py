@@ -15,9 +15,9 @@ from vidplat.domain.topics import NO_CACHE
 from vidplat.domain.videos.model import Video, VideoStatus, clean_description, clean_title
 
 
-async def visible_video(uow: UnitOfWork, principal: Principal, video_id: UUID) -> Video:
+async def visible_video(uow: UnitOfWork, principal: Principal, video_id: UUID, *, for_update: bool = False) -> Video:
     """A live video of the caller's organization; members only see ready ones."""
-    return visible(principal, await uow.videos.get(principal.organization_id, video_id))
+    return visible(principal, await uow.videos.get(principal.organization_id, video_id, for_update=for_update))
 
 
 def visible(principal: Principal, video: Video | None) -> Video:
@@ -98,13 +98,13 @@ class EditVideo:
     async def __call__(self, principal: Principal, video_id: UUID, cmd: EditVideoCommand) -> Video:
         principal.require_admin()
         async with self.uow() as uow:
-            video = await visible_video(uow, principal, video_id)
+            video = await visible_video(uow, principal, video_id, for_update=True)
             if cmd.title is not None:
                 video.title = clean_title(cmd.title)
             if cmd.description is not None:
                 video.description = clean_description(cmd.description)
             video.updated_at = self.clock.now()
-            await uow.videos.update(video)
+            await uow.videos.update(video, "title", "description", "updated_at")
             await uow.commit()
         return video
 
@@ -119,9 +119,9 @@ class DeleteVideo:
     async def __call__(self, principal: Principal, video_id: UUID) -> None:
         principal.require_admin()
         async with self.uow() as uow:
-            video = await visible_video(uow, principal, video_id)
+            video = await visible_video(uow, principal, video_id, for_update=True)
             video.deleted_at = video.updated_at = self.clock.now()
-            await uow.videos.update(video)
+            await uow.videos.update(video, "deleted_at", "updated_at")
             await uow.commit()
 
 
@@ -134,12 +134,12 @@ class RestoreVideo:
         principal.require_admin()
         now = self.clock.now()
         async with self.uow() as uow:
-            video = await uow.videos.get(principal.organization_id, video_id, deleted=True)
+            video = await uow.videos.get(principal.organization_id, video_id, deleted=True, for_update=True)
             if video is None:
                 raise VideoNotFound
             if not (await effective_plan(uow, principal.organization_id, now)).can_restore_videos:
                 raise PlanRequired
             video.deleted_at, video.updated_at = None, now
-            await uow.videos.update(video)
+            await uow.videos.update(video, "deleted_at", "updated_at")
             await uow.commit()
         return video

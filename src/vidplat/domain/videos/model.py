@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 from uuid import UUID
 
 from vidplat.domain.errors import InvalidInput
@@ -43,6 +44,28 @@ class MediaInfo:
     audio_codec: str | None
     content_type: str
     extension: str
+
+
+# What a use case may write back to a video (its identity, uploader and creation never change).
+VideoField = Literal[
+    "title",
+    "description",
+    "status",
+    "updated_at",
+    "storage_key",
+    "pending_key",
+    "thumbnail_key",
+    "failure_reason",
+    "duration_seconds",
+    "width",
+    "height",
+    "size_bytes",
+    "content_type",
+    "video_codec",
+    "audio_codec",
+    "checksum",
+    "deleted_at",
+]
 
 
 @dataclass(eq=False, kw_only=True)

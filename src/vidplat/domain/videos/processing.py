@@ -9,11 +9,28 @@ from uuid import UUID
 
 from vidplat.domain.ports import Clock, MediaProbe, Storage, UnitOfWorkFactory, UnreadableMedia
 from vidplat.domain.videos.keys import media_key, thumbnail_key
-from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
+from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_AT = 0.1  # of the duration: past fade-ins, still representative
+# What publishing writes: the media facts and the file's state, never the title, description or trash.
+_PUBLISHED: tuple[VideoField, ...] = (
+    "storage_key",
+    "thumbnail_key",
+    "pending_key",
+    "status",
+    "failure_reason",
+    "duration_seconds",
+    "width",
+    "height",
+    "video_codec",
+    "audio_codec",
+    "content_type",
+    "size_bytes",
+    "checksum",
+    "updated_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +82,8 @@ class ProcessUpload:
         self, video_id: UUID, upload_key: str, final: str, info: MediaInfo, size: int, checksum: str
     ) -> None:
         async with self.uow() as uow:
-            video = await uow.videos.get_any(video_id)
+            # Locked: an edit, trash or newer upload committed during the processing is kept, not undone.
+            video = await uow.videos.get_any(video_id, for_update=True)
             if video is None or video.pending_key != upload_key:
                 await self._discard(final)
                 return
@@ -76,7 +94,7 @@ class ProcessUpload:
             video.video_codec, video.audio_codec = info.video_codec, info.audio_codec
             video.content_type, video.size_bytes, video.checksum = info.content_type, size, checksum
             video.updated_at = self.clock.now()
-            await uow.videos.update(video)
+            await uow.videos.update(video, *_PUBLISHED)
             await uow.commit()
         if replaced is not None and replaced != final:
             await self._discard(replaced)
@@ -94,14 +112,14 @@ async def fail_upload(
 ) -> None:
     """Record why an upload failed, then drop its bytes; the video keeps any file it already served."""
     async with uow_factory() as uow:
-        video = await uow.videos.get_any(video_id)
+        video = await uow.videos.get_any(video_id, for_update=True)
         if video is None or video.pending_key != upload_key:
             return
         video.pending_key, video.failure_reason = None, reason
         if video.storage_key is None:
             video.status = VideoStatus.FAILED
         video.updated_at = clock.now()
-        await uow.videos.update(video)
+        await uow.videos.update(video, "pending_key", "failure_reason", "status", "updated_at")
         await uow.commit()
     await storage.delete(upload_key)
     await _discard(storage, media_key(upload_key))

@@ -131,7 +131,7 @@ class ReplaceVideoFile:
                 raise VideoNotFound
         key, _ = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
         async with self.uploads.recording(key), self.uow() as uow:
-            video = await uow.videos.get(principal.organization_id, video_id)
+            video = await uow.videos.get(principal.organization_id, video_id, for_update=True)
             if video is None:
                 raise VideoNotFound
             video.title = title or video.title
@@ -140,7 +140,9 @@ class ReplaceVideoFile:
             video.updated_at = self.clock.now()
             if video.storage_key is None:
                 video.status, video.failure_reason = VideoStatus.PROCESSING, None
-            await uow.videos.update(video)
+            await uow.videos.update(
+                video, "title", "description", "pending_key", "updated_at", "status", "failure_reason"
+            )
             await uow.commit()
         await self.uploads.hand_over(self.uow, self.clock, video.id, key)
         return video

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from typing import Any
+
+from litestar import Controller, Request, post
 from litestar.params import JSONBody
 
 from vidplat.domain.accounts.auth import LoginCommand
 from vidplat.entrypoints.http.openapi_problems import problems
-from vidplat.entrypoints.http.params import Caller, Uc
+from vidplat.entrypoints.http.params import Caller, Uc, client_address
 from vidplat.entrypoints.http.schemas import LoginBody, RefreshBody, TokensOut
 from vidplat.entrypoints.http.security import NO_TOKEN, PUBLIC
 
@@ -24,8 +26,13 @@ class AuthController(Controller):
         responses=problems(401, 422, 429),
         summary="Exchange credentials for tokens",
     )
-    async def login(self, data: JSONBody[LoginBody], uc: Uc) -> TokensOut:
-        cmd = LoginCommand(organization=data.organization, email=data.email, password=data.password)
+    async def login(self, data: JSONBody[LoginBody], uc: Uc, request: Request[Any, Any, Any]) -> TokensOut:
+        cmd = LoginCommand(
+            organization=data.organization,
+            email=data.email,
+            password=data.password,
+            client_address=client_address(request),
+        )
         return TokensOut.of(await uc.login(cmd))
 
     @post(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from typing import Any
+
+from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
 from vidplat.domain.accounts.signup import SignUpCommand
 from vidplat.entrypoints.http.openapi_problems import problems
-from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
+from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, client_address, page
 from vidplat.entrypoints.http.schemas import (
     OrganizationOut,
     PlanList,
@@ -28,11 +30,16 @@ class OrganizationController(Controller):
         "/organizations",
         opt={PUBLIC: True},
         security=NO_TOKEN,
-        responses=problems(409, 422),
+        responses=problems(409, 422, 429),
         summary="Sign up: organization, first admin and TRIAL",
     )
-    async def sign_up(self, data: JSONBody[SignUpBody], uc: Uc) -> OrganizationOut:
-        cmd = SignUpCommand(name=data.name, admin_email=data.admin_email, admin_password=data.admin_password)
+    async def sign_up(self, data: JSONBody[SignUpBody], uc: Uc, request: Request[Any, Any, Any]) -> OrganizationOut:
+        cmd = SignUpCommand(
+            name=data.name,
+            admin_email=data.admin_email,
+            admin_password=data.admin_password,
+            client_address=client_address(request),
+        )
         return OrganizationOut.of(await uc.sign_up(cmd))
 
     @get("/organizations/me", responses=problems(401), summary="The caller's organization and its subscription")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 
@@ -15,6 +16,11 @@ Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size")]
 Offset = Annotated[int, Parameter(ge=0, le=10**9, description="Items to skip")]
 Uc = NamedDependency[UseCases]
 Caller = NamedDependency[Principal]
+
+
+def client_address(request: Request[Any, Any, Any]) -> str | None:
+    """The peer's address as the server saw it (behind a proxy, uvicorn's --proxy-headers decide)."""
+    return request.client.host if request.client else None
 
 
 def page(limit: int, offset: int) -> PageRequest:

@@ -15,6 +15,7 @@ from litestar.serialization.msgspec_hooks import decode_json
 from litestar.types import ExceptionHandlersMap
 
 from vidplat.domain import errors as e
+from vidplat.entrypoints.http.text import explained
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
     """Field-level failures are 422 with their fields; an unreadable body is a plain 400."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     fields = [
-        FieldProblem(_field_name(item), str(item.get("message", "is invalid")))
+        FieldProblem(_field_name(item), explained(str(item.get("message", "is invalid"))))
         for item in extra
         if isinstance(item, dict) and item.get("key")
     ]

@@ -14,35 +14,37 @@ from vidplat.domain.billing.model import Plan
 from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import MAX_DESCRIPTION, MAX_TITLE, Video, VideoStatus
+from vidplat.entrypoints.http.text import Line, Multiline
 
-Email = Annotated[str, Meta(max_length=MAX_EMAIL, examples=["ada@example.com"])]
+# Every text field refuses control characters (text.py); passwords are hashed, never stored, so take any.
+Email = Annotated[str, Line, Meta(max_length=MAX_EMAIL, examples=["ada@example.com"])]
 Password = Annotated[str, Meta(max_length=MAX_PASSWORD, examples=["correct horse battery"])]
-Title = Annotated[str, Meta(max_length=MAX_TITLE)]
-Description = Annotated[str, Meta(max_length=MAX_DESCRIPTION)]
+Title = Annotated[str, Line, Meta(max_length=MAX_TITLE)]
+Description = Annotated[str, Multiline, Meta(max_length=MAX_DESCRIPTION)]
 
 
 # --- requests -----------------------------------------------------------------------------
 
 
 class SignUpBody(Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(max_length=MAX_ORG_NAME, examples=["Acme Corp"])]
+    name: Annotated[str, Line, Meta(max_length=MAX_ORG_NAME, examples=["Acme Corp"])]
     admin_email: Email
     admin_password: Password
 
 
 class LoginBody(Struct, forbid_unknown_fields=True):
-    organization: Annotated[str, Meta(max_length=100, description="The organization's slug or id")]
+    organization: Annotated[str, Line, Meta(max_length=100, description="The organization's slug or id")]
     email: Email
     password: Password
 
 
 class RefreshBody(Struct, forbid_unknown_fields=True):
     # Room for any token a client may mix up (an access JWT is ~400 characters): a wrong token is a 401.
-    refresh_token: Annotated[str, Meta(max_length=2048)]
+    refresh_token: Annotated[str, Line, Meta(max_length=2048)]
 
 
 class SubscribeBody(Struct, forbid_unknown_fields=True):
-    plan: Annotated[str, Meta(max_length=20, examples=["PAID"])]
+    plan: Annotated[str, Line, Meta(max_length=20, examples=["PAID"])]
 
 
 class PasswordChangeBody(Struct, forbid_unknown_fields=True):

@@ -10,6 +10,7 @@ from litestar import Request
 
 from vidplat.domain.errors import InvalidInput, PayloadTooLarge
 from vidplat.entrypoints.http.multipart import FilePart, MalformedForm, read_form
+from vidplat.entrypoints.http.text import checked
 
 # Room for the multipart envelope and text fields around the file itself.
 FORM_OVERHEAD_BYTES = 1024 * 1024
@@ -38,7 +39,11 @@ async def read_upload(request: Request[Any, Any, Any], max_file_bytes: int) -> U
         file = None
     if file is not None:
         file = FilePart(file.field, file.filename, file.content_type, _translated(file.chunks))
-    return UploadForm(title=fields.get("title"), description=fields.get("description"), file=file)
+    return UploadForm(
+        title=checked(fields.get("title"), "title"),
+        description=checked(fields.get("description"), "description", multiline=True),
+        file=file,
+    )
 
 
 async def _has_bytes(chunks: AsyncIterator[bytes]) -> bool:

@@ -23,6 +23,7 @@ from vidplat.entrypoints.http.schemas import (
     UserPage,
 )
 from vidplat.entrypoints.http.security import admin_only
+from vidplat.entrypoints.http.text import LINE_PATTERN
 
 
 class MeController(Controller):
@@ -72,7 +73,7 @@ class UserController(Controller):
         limit: Limit = 20,
         offset: Offset = 0,
         role: FromQuery[Role | None] = None,
-        q: Annotated[str | None, Parameter(max_length=254, description="Email contains")] = None,
+        q: Annotated[str | None, Parameter(max_length=254, pattern=LINE_PATTERN, description="Email contains")] = None,
     ) -> UserPage:
         found = await uc.list_users(principal, UserQuery(page=page(limit, offset), role=role, email=q))
         return UserPage([UserOut.of(u) for u in found.items], found.total, found.limit, found.offset)

@@ -19,6 +19,7 @@ from vidplat.entrypoints.http.openapi_problems import problems
 from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
 from vidplat.entrypoints.http.schemas import EditVideoBody, VideoOut, VideoPage
 from vidplat.entrypoints.http.security import admin_only
+from vidplat.entrypoints.http.text import LINE_PATTERN, invalid_body
 from vidplat.entrypoints.http.uploads import read_upload
 
 
@@ -57,7 +58,7 @@ class VideoController(Controller):
         limit: Limit = 20,
         offset: Offset = 0,
         status: Annotated[VideoStatus | None, Parameter(description="Admins only")] = None,
-        q: Annotated[str | None, Parameter(max_length=250, description="Title contains")] = None,
+        q: Annotated[str | None, Parameter(max_length=250, pattern=LINE_PATTERN, description="Title contains")] = None,
     ) -> VideoPage:
         found = await uc.list_videos(principal, VideoQuery(page=page(limit, offset), status=status, title=q))
         return VideoPage([VideoOut.of(v) for v in found.items], found.total, found.limit, found.offset)
@@ -129,6 +130,6 @@ async def _json_body(request: Request[Any, Any, Any]) -> EditVideoBody:
     try:
         return msgspec.json.decode(bytes(raw) or b"{}", type=EditVideoBody)
     except msgspec.ValidationError as exc:
-        raise InvalidInput("body", str(exc)) from None
+        raise invalid_body(exc) from None
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # msgspec raises all three for bad JSON
         raise InvalidInput("body", "is not valid JSON") from None

@@ -1,0 +1,131 @@
+"""A directly exposed `vidplat serve` bounds request heads: 431 past 32 KiB or 100 header fields.
+
+Tested against the real server process (uvicorn and its protocol), on a loopback port, with raw
+sockets: an HTTP client library would refuse to send some of these requests itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hardening.servers import free_port
+
+START_TIMEOUT_SECONDS = 60.0
+READ_TIMEOUT_SECONDS = 10.0
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """`vidplat serve` in the embedded wiring (its own data dir), stopped at the end."""
+    data_dir = tmp_path_factory.mktemp("serve")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDPLAT_")} | {
+        "VIDPLAT_DATA_DIR": str(data_dir),
+        "VIDPLAT_LOG_LEVEL": "WARNING",
+    }
+    log = (data_dir / "serve.log").open("wb")
+    server = subprocess.Popen(  # noqa: S603 - a fixed argument list
+        [sys.executable, "-m", "vidplat.entrypoints.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=data_dir,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        _wait_for_health(port, server, data_dir / "serve.log")
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+        log.close()
+
+
+def _wait_for_health(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"vidplat serve exited: {log.read_text(errors='replace')}"
+        with contextlib.suppress(OSError):
+            if _exchange(port, _request([]))[0] == 200:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"vidplat serve did not answer /health within {START_TIMEOUT_SECONDS:.0f}s")
+
+
+def _request(headers: list[str], path: str = "/health") -> bytes:
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", *headers, "Connection: close", "", ""]
+    return "\r\n".join(lines).encode()
+
+
+def _exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send the request (as far as the server reads it) and read the answer until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT_SECONDS) as conn:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            conn.sendall(request)
+        received = bytearray()
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := conn.recv(65536):
+                received += chunk
+    head, _, body = bytes(received).partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+def _assert_431(answer: tuple[int, dict[str, str], bytes]) -> None:
+    status, headers, body = answer
+    assert status == 431
+    assert headers["content-type"] == "application/problem+json"
+    assert headers["connection"] == "close"
+    problem = json.loads(body)
+    assert (problem["status"], problem["code"]) == (431, "headers_too_large")
+
+
+def test_a_four_mebibyte_bearer_token_gets_431(port: int) -> None:
+    _assert_431(_exchange(port, _request([f"Authorization: Bearer {'a' * 4 * 1024 * 1024}"])))
+
+
+def test_two_thousand_headers_get_431(port: int) -> None:
+    _assert_431(_exchange(port, _request([f"X-Filler-{n}: {n}" for n in range(2000)])))
+
+
+def test_a_header_just_past_the_bound_gets_431(port: int) -> None:
+    _assert_431(_exchange(port, _request([f"X-Big: {'b' * 33 * 1024}"])))
+
+
+def test_a_huge_request_target_gets_431(port: int) -> None:
+    _assert_431(_exchange(port, _request([], path=f"/health?pad={'p' * 64 * 1024}")))
+
+
+def test_ordinary_heads_within_the_bounds_are_served(port: int) -> None:
+    token = "a" * 2048  # a JWT is well under this
+    status, _, body = _exchange(port, _request([f"Authorization: Bearer {token}", *(f"X-N{n}: v" for n in range(90))]))
+    assert status == 200
+    assert json.loads(body) == {"status": "ok"}
+
+
+def test_the_server_keeps_serving_after_refusing(port: int) -> None:
+    _assert_431(_exchange(port, _request([f"X-Filler-{n}: {n}" for n in range(500)])))
+    assert _exchange(port, _request([]))[0] == 200
+
+
+def test_a_large_body_is_not_mistaken_for_a_large_head(port: int) -> None:
+    body = b"x" * (1024 * 1024)
+    head = _request(["Content-Type: application/json", f"Content-Length: {len(body)}"], path="/api/v1/auth/login")
+    status, _, answer = _exchange(port, head.replace(b"GET ", b"POST ", 1) + body)
+    # The app got the request and refused the body for what it is: not JSON.
+    assert status == 400
+    assert json.loads(answer)["status"] == 400
