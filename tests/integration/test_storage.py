@@ -152,3 +152,18 @@ async def test_a_missing_bucket_is_reported_at_start_up(s3_service: S3Service, t
         await missing.check()
     await s3_service.storage(tmp_path).check()
     assert await s3_service.storage(tmp_path).ready() is True
+
+
+async def test_a_failed_s3_upload_aborts_its_multipart_upload(s3_service: S3Service, tmp_path: Path) -> None:
+    storage = s3_service.storage(tmp_path)
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"x" * (17 * MIB)  # two parts sent
+        raise ConnectionResetError
+
+    with pytest.raises(ConnectionResetError):
+        await storage.write("orgs/1/aborted", broken(), max_bytes=100 * MIB)
+    async with httpx.AsyncClient() as client:  # moto answers ListMultipartUploads unsigned
+        listing = await client.get(f"{s3_service.endpoint}/{s3_service.bucket}?uploads")
+    assert listing.status_code == 200
+    assert "orgs/1/aborted" not in listing.text
