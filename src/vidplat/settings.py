@@ -140,7 +140,8 @@ def _storage(reader: _Reader, env: Mapping[str, str], media_dir: Path) -> Storag
 
     return StorageSettings(
         url=url,
-        s3_endpoint_url=reader.optional("S3_ENDPOINT_URL"),
+        # The AWS SDKs' own variables as a fallback, so a store set up for them works as it is.
+        s3_endpoint_url=reader.optional("S3_ENDPOINT_URL") or aws("AWS_ENDPOINT_URL_S3") or aws("AWS_ENDPOINT_URL"),
         aws_access_key_id=aws("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=aws("AWS_SECRET_ACCESS_KEY"),
         aws_region=aws("AWS_REGION") or aws("AWS_DEFAULT_REGION"),

@@ -156,3 +156,10 @@ def test_s3_storage_is_read_with_the_usual_aws_variables(tmp_path: Path) -> None
 def test_a_bad_storage_setting_is_refused_by_name(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"VIDPLAT_{name}"):
         Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), f"VIDPLAT_{name}": value})
+
+
+def test_the_aws_sdk_endpoint_variable_is_a_fallback_for_the_s3_endpoint(tmp_path: Path) -> None:
+    env = {"VIDPLAT_DATA_DIR": str(tmp_path), "AWS_ENDPOINT_URL": "http://127.0.0.1:9000"}
+    assert Settings.from_env(env).storage.s3_endpoint_url == "http://127.0.0.1:9000"
+    env["VIDPLAT_S3_ENDPOINT_URL"] = "http://127.0.0.1:8333"
+    assert Settings.from_env(env).storage.s3_endpoint_url == "http://127.0.0.1:8333"
