@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -32,15 +33,17 @@ from vidplat.adapters.security.playback import HmacUrlSigner
 from vidplat.adapters.sql.engine import database_ready, make_engine
 from vidplat.adapters.sql.uow import unit_of_work_factory
 from vidplat.adapters.storage.local import LocalStorage
-from vidplat.adapters.storage.s3 import S3Storage, s3_store
 from vidplat.domain.accounts.policy import AuthPolicy, Quota
 from vidplat.domain.pagination import Page
 from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
 from vidplat.settings import Settings, StorageSettings
 
+if TYPE_CHECKING:
+    from vidplat.adapters.storage.s3 import S3Storage
+
 Check = Callable[[], Awaitable[bool | str]]  # True, or False / a word saying what is wrong
-MediaStore = LocalStorage | S3Storage
+MediaStore: TypeAlias = "LocalStorage | S3Storage"
 # Rows a process's read cache may hold (a page of the catalog weighs its items): about 1 KB
 # each, so tens of MB at most, whatever mix of sessions, videos and pages is asked for.
 CACHE_MAX_ROWS = 20_000
@@ -104,6 +107,9 @@ def media_store(settings: StorageSettings, scratch_dir: Path) -> MediaStore:
     """The store VIDPLAT_STORAGE_URL names; `scratch_dir` holds local copies for the media tools."""
     if not settings.is_s3:
         return LocalStorage(Path(url2pathname(urlparse(settings.url).path)))
+    # Imported only when used: obstore costs the embedded mode's cold start tens of milliseconds.
+    from vidplat.adapters.storage.s3 import S3Storage, s3_store
+
     store = s3_store(
         settings.url,
         endpoint=settings.s3_endpoint_url,
@@ -117,7 +123,7 @@ def media_store(settings: StorageSettings, scratch_dir: Path) -> MediaStore:
 async def check_storage(settings: Settings) -> None:
     """Raise StoreUnreachable (one line for the operator) unless the configured object store answers."""
     store = media_store(settings.storage, settings.data_dir / "scratch")
-    if isinstance(store, S3Storage):
+    if not isinstance(store, LocalStorage):
         await store.check()
 
 
