@@ -77,6 +77,11 @@ class Unavailable(DomainError):
     message = "A backing service is unavailable; try again shortly."
 
 
+class StorageFull(DomainError):
+    code = "storage_full"
+    message = "The media store is full; nothing was kept. Try again later."
+
+
 class PayloadTooLarge(DomainError):
     code = "file_too_large"
     message = "The file is larger than the configured upload limit."

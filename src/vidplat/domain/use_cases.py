@@ -42,6 +42,7 @@ from vidplat.domain.videos.catalog import (
 )
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
 from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
+from vidplat.domain.videos.sweep import SweepStorage
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
 
 
@@ -66,6 +67,7 @@ class Policy:
     view_points: int
     playback_ttl: timedelta
     max_upload_bytes: int
+    staging_ttl: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +105,7 @@ class UseCases:
     redeem_playback: RedeemPlayback
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
+    sweep_storage: SweepStorage
     video_viewers: VideoViewers
     leaderboard: Leaderboard
     background: Background  # what use cases left running after answering (view credits): drained at stop
@@ -149,6 +152,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         redeem_playback=RedeemPlayback(p.signer, p.clock, sessions),
         open_stream=OpenStream(p.uow, p.storage, credit, p.cache, background),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
+        sweep_storage=SweepStorage(p.uow, p.storage, p.clock, policy.staging_ttl),
         video_viewers=VideoViewers(p.uow),
         leaderboard=Leaderboard(p.uow),
         background=background,

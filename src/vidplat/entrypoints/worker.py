@@ -91,6 +91,10 @@ async def fail_stuck_uploads(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.fail_stuck_uploads()
 
 
+async def sweep_storage(ctx: WorkerContext) -> int:
+    return await _container(ctx).use_cases.sweep_storage()
+
+
 async def requeue_pending_uploads(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.requeue_pending_uploads()
 
@@ -119,6 +123,7 @@ def make_worker(
         cron_jobs=[
             CronJob(expire_subscriptions, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(fail_stuck_uploads, cron="*/10 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(sweep_storage, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(requeue_pending_uploads, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
         ],
         startup=startup,

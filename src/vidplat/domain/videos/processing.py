@@ -64,16 +64,15 @@ class ProcessUpload:
             await self.fail(video_id, upload_key, "The uploaded file was lost before it could be processed.")
             return
         try:
-            info = await self.probe.probe(self.storage.local_path(source))
-            thumbnail = await self.probe.thumbnail(
-                self.storage.local_path(source), info.duration_seconds * THUMBNAIL_AT
-            )
+            async with self.probe.open(source) as media:
+                info = await media.probe()
+                thumbnail = await media.thumbnail(info.duration_seconds * THUMBNAIL_AT)
         except UnreadableMedia as exc:
             await self.fail(video_id, upload_key, str(exc))
             return
         await self.storage.put_bytes(thumbnail_key(final), thumbnail)
         checksum = await self.storage.checksum(source)
-        size = await self.storage.size(source)
+        size = (await self.storage.head(source)).size
         if source != final:
             await self.storage.move(source, final)
         if await self._publish(video_id, upload_key, final, info, size, checksum):

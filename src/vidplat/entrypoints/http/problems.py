@@ -38,6 +38,7 @@ _STATUS_BY_KIND: tuple[tuple[type[e.DomainError], int], ...] = (
     (e.PayloadTooLarge, 413),
     (e.UnsupportedMedia, 415),
     (e.Unavailable, 503),
+    (e.StorageFull, 507),
 )
 
 _CODE_BY_STATUS = {
@@ -54,6 +55,7 @@ _CODE_BY_STATUS = {
     422: "validation_error",
     429: "too_many_requests",
     503: "service_unavailable",
+    507: "storage_full",
 }
 
 
