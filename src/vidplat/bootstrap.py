@@ -19,11 +19,12 @@ from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.adapters.local.lock import InProcessLock
 from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.adapters.media.probe import PyAvProbe
+from vidplat.adapters.metrics import count_events
 from vidplat.adapters.redis.health import redis_ready
 from vidplat.adapters.redis.invalidations import RedisInvalidations
 from vidplat.adapters.redis.limiter import RedisAttemptLimiter
 from vidplat.adapters.redis.lock import RedisLock
-from vidplat.adapters.saq.queue import RetryPolicy, SaqJobQueue
+from vidplat.adapters.saq.queue import PrefixedQueue, RetryPolicy, SaqJobQueue
 from vidplat.adapters.security.access_tokens import JwtTokenCodec
 from vidplat.adapters.security.passwords import Argon2Hasher
 from vidplat.adapters.security.playback import HmacUrlSigner
@@ -119,7 +120,14 @@ def bootstrap(
     Tests pass a clock, a cheaper hasher or a faster job retry policy; nothing else varies.
     """
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    count_events()
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pgbouncer=settings.db_pgbouncer,
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     cache = MemoryReadCache(
@@ -146,8 +154,8 @@ def bootstrap(
         invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:cache", cache)
         publish = invalidations.publish
         lock = RedisLock(redis, settings.redis_prefix)
-        limiter = RedisAttemptLimiter(redis, settings.redis_prefix)
-        saq_queue = Queue.from_url(settings.redis_url, name=saq_queue_name(settings))
+        limiter = RedisAttemptLimiter(redis, settings.redis_prefix, fallback=MemoryAttemptLimiter(clock))
+        saq_queue = PrefixedQueue.from_url(settings.redis_url, name=saq_queue_name(settings))
         jobs = SaqJobQueue(saq_queue, job_policy)
         checks["lock"] = checks["job_queue"] = lambda: redis_ready(redis)
     else:

@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -273,3 +274,34 @@ def nginx_server(*, upstream: int, root: Path, location: str) -> Iterator[NginxS
             yield NginxServer(port, process)
         finally:
             _stop(process, signal.SIGQUIT)
+
+
+@contextlib.contextmanager
+def vidplat_serve(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[int]:
+    """A real `vidplat serve` process (embedded unless env says otherwise) on a free loopback port."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VIDPLAT_")} | {
+        "VIDPLAT_DATA_DIR": str(data_dir),
+        "VIDPLAT_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    log_path = data_dir / "serve.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(  # noqa: S603 - a fixed argument list
+            [sys.executable, "-m", "vidplat.entrypoints.cli", "serve", "--port", str(port)],
+            env=environment,
+            cwd=data_dir,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+
+        def started() -> bool:
+            if server.poll() is not None:
+                raise RuntimeError(f"vidplat serve exited: {log_path.read_text(errors='replace')}")
+            return _answers(port)
+
+        _wait_until(started, f"vidplat serve did not listen on {port}", timeout=60)
+        yield port
+    finally:
+        _stop(server, signal.SIGTERM)

@@ -30,6 +30,7 @@ from vidplat.domain.ports import (
     UnitOfWorkFactory,
     UrlSigner,
 )
+from vidplat.domain.rewards.insights import Leaderboard, VideoViewers
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
 from vidplat.domain.videos.catalog import (
     DeleteVideo,
@@ -102,6 +103,8 @@ class UseCases:
     redeem_playback: RedeemPlayback
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
+    video_viewers: VideoViewers
+    leaderboard: Leaderboard
     background: Background  # what use cases left running after answering (view credits): drained at stop
 
 
@@ -146,5 +149,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         redeem_playback=RedeemPlayback(p.signer, p.clock, sessions),
         open_stream=OpenStream(p.uow, p.storage, credit, p.cache, background),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
+        video_viewers=VideoViewers(p.uow),
+        leaderboard=Leaderboard(p.uow),
         background=background,
     )

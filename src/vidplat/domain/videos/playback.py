@@ -11,12 +11,12 @@ from uuid import UUID
 from vidplat.domain.accounts.auth import SessionCheck
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.background import Background
-from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
+from vidplat.domain.errors import InvalidToken, VideoFailed, VideoNotFound, VideoNotReady
 from vidplat.domain.ports import Clock, ReadCache, Storage, UnitOfWorkFactory, UrlSigner
 from vidplat.domain.rewards.use_cases import CreditView
 from vidplat.domain.topics import NO_CACHE
 from vidplat.domain.videos.catalog import cached_video, visible_video
-from vidplat.domain.videos.model import PlaybackClaims
+from vidplat.domain.videos.model import PlaybackClaims, VideoStatus
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,8 @@ class GetThumbnail:
         async with self.uow(read_only=True) as uow:
             video = await visible_video(uow, principal, video_id)
         if video.thumbnail_key is None:
+            if video.status is VideoStatus.FAILED:
+                raise VideoFailed(f"The video failed processing, so it has no thumbnail: {video.failure_reason}")
             raise VideoNotFound("The thumbnail is not ready yet.")
         data = bytearray()
         async for chunk in self.storage.read(video.thumbnail_key, 0, await self.storage.size(video.thumbnail_key)):

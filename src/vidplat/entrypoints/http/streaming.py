@@ -18,12 +18,20 @@ from vidplat.domain.accounts.model import Principal
 from vidplat.domain.use_cases import UseCases
 from vidplat.entrypoints.http.openapi_problems import bare, problems
 from vidplat.entrypoints.http.params import Caller, Uc
+from vidplat.entrypoints.http.problems import problem
 from vidplat.entrypoints.http.ranges import Plan, plan_response
 from vidplat.entrypoints.http.schemas import PlaybackOut
 from vidplat.entrypoints.http.security import PLAYBACK
 
 # Any video container the upload accepted (MP4, QuickTime, WebM, Matroska): the stored type is sent.
 VIDEO = "video/*"
+_REFUSALS: dict[int, tuple[str, str]] = {
+    HTTPStatus.PRECONDITION_FAILED: ("precondition_failed", "A precondition (If-Match, If-Unmodified-Since) failed."),
+    HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: (
+        "range_not_satisfiable",
+        "The range is outside the video; Content-Range gives its size.",
+    ),
+}
 # Media is per user (credits, tenancy): shared caches must not keep it.
 PRIVATE = {"Cache-Control": "private, max-age=0, must-revalidate"}
 
@@ -40,9 +48,7 @@ class StreamingController(Controller):
         responses={
             206: ResponseSpec(bytes, description="The requested byte range", media_type=VIDEO, generate_examples=False),
             304: bare("Not modified (If-None-Match, If-Modified-Since)"),
-            412: bare("A precondition failed (If-Match, If-Unmodified-Since)"),
-            416: bare("The range is not satisfiable; Content-Range gives the size"),
-            **problems(401, 404, 422),
+            **problems(401, 404, 412, 416, 422),
         },
         summary="The video bytes, with HTTP Range support; credits view points",
         description="Authenticate with a bearer token, or with `token` from POST /playback (for `<video src>`).",
@@ -95,6 +101,10 @@ async def _respond(
         last_modified=playable.last_modified,
     )
     headers = {**plan.headers, **PRIVATE}
+    if plan.status in _REFUSALS:
+        # Problem details like any other refusal, keeping the validators and 416's `Content-Range: bytes */size`.
+        code, detail = _REFUSALS[plan.status]
+        return problem(plan.status, code, detail, headers=headers)
     if plan.status != HTTPStatus.NOT_MODIFIED:
         # The stored type, explicitly: the route's documented `video/*` would otherwise replace it.
         headers["Content-Type"] = playable.content_type
@@ -131,8 +141,6 @@ async def _respond(
         body = _resumed(first, chunks)
     else:
         body = _empty()
-        if plan.status == HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE:
-            headers["Content-Length"] = "0"  # a streamed body has no length of its own; this one is empty
     return Stream(body, status_code=plan.status, headers=headers, media_type=playable.content_type)
 
 
