@@ -200,6 +200,38 @@ async def test_a_playback_url_expires(api: Api) -> None:
     assert_problem(await api.client.get(url), 401, None)
 
 
+async def test_a_playback_url_dies_when_its_session_logs_out(api: Api) -> None:
+    admin, video, _ = await ready_video(api)
+    member = await api.create_member(admin)
+    url = await playback_url(api, member, video["id"])
+    elsewhere = await playback_url(api, await api.again(member), video["id"])
+    assert (await api.client.get(url, headers={"Range": "bytes=0-9"})).status_code == 206
+
+    logout = await api.client.post("/api/v1/auth/logout", headers=member.auth)
+    assert logout.status_code == 204
+
+    assert_problem(await api.client.get(url, headers={"Range": "bytes=0-9"}), 401, None)
+    assert (await api.client.get(elsewhere, headers={"Range": "bytes=0-9"})).status_code == 206  # another session
+
+
+async def test_a_playback_url_dies_when_the_password_changes_in_another_session(api: Api) -> None:
+    admin, video, _ = await ready_video(api)
+    member = await api.create_member(admin)
+    url = await playback_url(api, member, video["id"])
+    assert (await api.client.get(url, headers={"Range": "bytes=0-9"})).status_code == 206
+    changer = await api.again(member)
+
+    changed = await api.client.put(
+        "/api/v1/users/me/password",
+        json={"current_password": member.password, "new_password": "another long secret"},
+        headers=changer.auth,
+    )
+    assert changed.status_code == 204, changed.text
+
+    assert_problem(await api.client.get(url, headers={"Range": "bytes=0-9"}), 401, None)
+    assert (await api.client.get(await playback_url(api, changer, video["id"]))).status_code == 200
+
+
 async def test_the_first_stream_credits_view_points_exactly_once(api: Api) -> None:
     admin, video, _ = await ready_video(api)
     member = await api.create_member(admin)

@@ -248,7 +248,7 @@ async def test_changing_own_password_with_a_wrong_current_one_is_refused(api: Ap
 async def test_points_start_empty(api: Api) -> None:
     admin = await api.signup()
 
-    assert await api.points(admin) == {"total": 0, "items": [], "limit": 20, "offset": 0}
+    assert await api.points(admin) == {"total": 0, "items": [], "limit": 20, "offset": 0, "next_cursor": None}
 
 
 async def test_a_bad_role_names_the_field_and_the_roles_allowed(api: Api) -> None:

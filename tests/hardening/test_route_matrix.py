@@ -21,6 +21,7 @@ from tests.hardening.actors import PROBLEM_JSON, Account, Tenant, add_ready_vide
 from tests.hardening.report import record
 from tests.hardening.routes import Access, Operation, operations, request_bodies
 from tests.hardening.wiring import OPS_PASSWORD, OPS_USER, Api, Backend, saq_worker, serving
+from vidplat.entrypoints.http.ops import OPS_PATH
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -112,7 +113,11 @@ async def test_preflights_answer_allow_without_credentials(world: World) -> None
 
 
 async def test_operators_monitor_lets_operators_in(world: World) -> None:
-    ops = [op for op in world.operations if op.access is Access.OPS and op.method == "GET" and "{" not in op.path]
+    ops = [
+        op
+        for op in world.operations
+        if op.access is Access.OPS and op.method == "GET" and "{" not in op.path and op.path.startswith(OPS_PATH)
+    ]
     if not world.api.container.settings.ops_user or world.api.container.saq_queue is None:
         assert not ops, "the monitor must be off without Redis and operator credentials"
         return

@@ -6,7 +6,6 @@ Every failure the operator can fix is one line on stderr and a non-zero exit, ne
 from __future__ import annotations
 
 import asyncio
-import logging
 import secrets
 import sys
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from vidplat.domain.accounts.signup import SignUpCommand
 from vidplat.domain.billing.queries import OrganizationOverview
 from vidplat.domain.errors import DomainError, InvalidInput
 from vidplat.entrypoints import serving
+from vidplat.entrypoints.logs import configure_logging
 from vidplat.entrypoints.server import PROTOCOL as HEAD_LIMITED_PROTOCOL
 from vidplat.settings import Settings, SettingsError
 
@@ -94,7 +94,10 @@ def main() -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP API (embedded mode: also migrates SQLite and runs jobs in-process)."""
+    from vidplat.adapters.metrics import shared_between
+
     settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
     if settings.embedded and workers > 1:
         # Locks, throttling, jobs and cache invalidation live in the one process.
         raise click.UsageError("--workers above 1 needs the production wiring (VIDPLAT_REDIS_URL)")
@@ -106,20 +109,24 @@ def serve(host: str, port: int, workers: int) -> None:
         _migrate(settings)
     if settings.embedded:
         click.echo(f"vidplat (embedded mode, data in {settings.data_dir}) on http://{host}:{port}  docs: /docs")
-    serving.run(
-        uvicorn.Config(
-            serving.APP,
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=settings.log_level.lower(),
-            server_header=False,
-            proxy_headers=False,
-            http=HEAD_LIMITED_PROTOCOL,  # 431 past 32 KiB or 100 header fields
-            timeout_worker_healthcheck=serving.WORKER_HEALTHCHECK_SECONDS,
+    with shared_between(workers):
+        serving.run(
+            uvicorn.Config(
+                serving.APP,
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level=settings.log_level.lower(),
+                log_config=None,  # uvicorn's lines go through our handler and format (entrypoints/logs.py)
+                server_header=False,
+                # Behind a reverse proxy, its X-Forwarded-For names the client (whom throttling counts).
+                proxy_headers=settings.forwarded_allow_ips is not None,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+                http=HEAD_LIMITED_PROTOCOL,  # 431 past 32 KiB or 100 header fields
+                timeout_worker_healthcheck=serving.WORKER_HEALTHCHECK_SECONDS,
+            )
         )
-    )
 
 
 @main.command()
@@ -130,7 +137,7 @@ def worker() -> None:
     settings = _settings()
     if settings.embedded:
         raise click.ClickException("VIDPLAT_REDIS_URL is not set: in the embedded mode `vidplat serve` runs the jobs")
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_worker(settings))
 
 

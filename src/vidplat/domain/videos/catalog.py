@@ -55,23 +55,33 @@ class VideoQuery:
 
 @dataclass(frozen=True, slots=True)
 class ListVideos:
-    """A page of the catalog, cached until a video of the organization changes."""
+    """A page of the catalog, cached until a video of the organization changes.
+
+    The total is cached on its own, per filter: walking the pages counts the rows once per change.
+    """
 
     uow: UnitOfWorkFactory
     cache: ReadCache = NO_CACHE
 
     async def __call__(self, principal: Principal, query: VideoQuery) -> Page[Video]:
         status = query.status if principal.is_admin else VideoStatus.READY
+        statuses = None if status is None else [status]
         org = principal.organization_id
+        depends = (topics.videos(org),)
+
+        async def count() -> int:
+            async with self.uow(read_only=True) as uow:
+                return await uow.videos.count(org, statuses=statuses, title_query=query.title)
+
+        total = await self.cache.get_or_load(("videos-total", org, status, query.title), depends, count)
 
         async def load() -> Page[Video]:
             async with self.uow(read_only=True) as uow:
-                return await uow.videos.list(
-                    org, query.page, statuses=None if status is None else [status], title_query=query.title
-                )
+                return await uow.videos.list(org, query.page, statuses=statuses, title_query=query.title, total=total)
 
-        key = ("videos", org, status, query.title, query.page.limit, query.page.offset)
-        return await self.cache.get_or_load(key, (topics.videos(org),), load)
+        page = query.page
+        key = ("videos", org, status, query.title, page.limit, page.offset, page.after)
+        return await self.cache.get_or_load(key, depends, load)
 
 
 @dataclass(frozen=True, slots=True)

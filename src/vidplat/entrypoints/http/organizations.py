@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 from vidplat.domain.accounts.signup import SignUpCommand
 from vidplat.domain.errors import AdminRequired, OrganizationNameTaken, PlanNotFound, SignupClosed, SubscriptionConflict
 from vidplat.entrypoints.http.openapi_problems import problems
-from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, client_address, page
+from vidplat.entrypoints.http.params import Caller, Limit, Offset, PageCursor, Uc, client_address, next_cursor, page
 from vidplat.entrypoints.http.schemas import (
     OrganizationOut,
     PlanList,
@@ -68,6 +68,9 @@ class OrganizationController(Controller):
         responses=problems(401, AdminRequired, 422),
         summary="Subscription history, newest first",
     )
-    async def history(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> SubscriptionPage:
-        found = await uc.subscription_history(principal, page(limit, offset))
-        return SubscriptionPage([SubscriptionOut.of(s) for s in found.items], found.total, found.limit, found.offset)
+    async def history(
+        self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0, cursor: PageCursor = None
+    ) -> SubscriptionPage:
+        found = await uc.subscription_history(principal, page(limit, offset, cursor))
+        items = [SubscriptionOut.of(s) for s in found.items]
+        return SubscriptionPage(items, found.total, found.limit, found.offset, next_cursor(found))

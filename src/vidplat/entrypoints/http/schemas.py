@@ -116,6 +116,7 @@ class SubscriptionPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class OrganizationOut(Struct):
@@ -170,6 +171,7 @@ class UserPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class CreditOut(Struct):
@@ -187,6 +189,7 @@ class PointsOut(Struct):
     items: list[CreditOut]
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class VideoOut(Struct):
@@ -232,6 +235,7 @@ class VideoPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class PlaybackOut(Struct):
