@@ -13,6 +13,7 @@ async def test_an_admin_sees_who_was_credited_for_a_video_newest_first(api: Api)
     first, second = await api.create_member(admin), await api.create_member(admin)
     for member in (first, second):
         assert (await api.stream(member, video["id"], {"Range": "bytes=0-9"})).status_code == 206
+        await api.settled()  # the credit commits beside the response
         api.clock.advance(timedelta(minutes=1))
 
     response = await api.client.get(f"/api/v1/videos/{video['id']}/viewers", headers=admin.auth)
@@ -52,6 +53,7 @@ async def test_every_user_sees_the_organizations_leaderboard_highest_first(api: 
     for member, watched in ((keen, videos), (casual, videos[:1])):
         for video in watched:
             assert (await api.stream(member, video["id"], {"Range": "bytes=0-9"})).status_code == 206
+            await api.settled()  # the credit commits beside the response
 
     response = await api.client.get("/api/v1/organizations/me/leaderboard", headers=casual.auth)
     theirs = await api.client.get("/api/v1/organizations/me/leaderboard", headers=outsider.auth)
