@@ -52,6 +52,9 @@ class Settings:
     # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
     accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
+    # Webhook signing secrets are derived from this key (domain/webhooks/secrets.py); None: webhooks off.
+    webhooks_key: str | None = None
+    webhooks_allow_private: bool = False  # lets webhooks call private, loopback and link-local addresses
 
     @property
     def embedded(self) -> bool:
@@ -85,6 +88,8 @@ class Settings:
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
             accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            webhooks_key=_optional_secret(reader, "WEBHOOKS_KEY", data_dir, generate=not production),
+            webhooks_allow_private=reader.flag("WEBHOOKS_ALLOW_PRIVATE"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
@@ -121,6 +126,12 @@ class _Reader:
     def text(self, name: str, default: str) -> str:
         return self.optional(name) or default
 
+    def flag(self, name: str) -> bool:
+        raw = (self.optional(name) or "0").lower()
+        if raw not in {"0", "1", "true", "false", "yes", "no"}:
+            raise SettingsError(f"VIDPLAT_{name} must be 1 or 0, got {raw!r}")
+        return raw in {"1", "true", "yes"}
+
     def number(self, name: str, default: int) -> int:
         raw = self.optional(name)
         if raw is None:
@@ -144,6 +155,13 @@ def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> st
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"VIDPLAT_{name} must be at least {MIN_SECRET_BYTES} bytes long")
     return value
+
+
+def _optional_secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> str | None:
+    """Like _secret, but outside the embedded mode an unset one turns its feature off instead of failing."""
+    if reader.optional(name) is None and not generate:
+        return None
+    return _secret(reader, name, data_dir, generate=generate)
 
 
 def _generated_secret(path: Path) -> str:

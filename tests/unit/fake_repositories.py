@@ -14,6 +14,7 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import Video, VideoField, VideoStatus
+from vidplat.domain.webhooks.model import WebhookEvent
 
 if TYPE_CHECKING:
     from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
@@ -382,3 +383,13 @@ class FakeViewCreditRepository(_Repository[ViewCredit]):
         await self._call()
         mine = [c for c in self.table.rows() if c.user_id == user_id]
         return _page(_sorted(mine, self.uow.store, lambda c: c.awarded_at, newest_first=True), page)
+
+
+class FakeWebhookOutbox(_Repository[WebhookEvent]):
+    """Keeps the events only: which endpoints get them is the SQL adapter's, tested on both databases."""
+
+    name = "events"
+
+    async def record(self, event: WebhookEvent) -> None:
+        await self._call()
+        self.table.insert(event)

@@ -28,6 +28,8 @@ from vidplat.domain.ports import (
     TokenCodec,
     UnitOfWorkFactory,
     UrlSigner,
+    WebhookSender,
+    WebhookUnitOfWorkFactory,
 )
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
 from vidplat.domain.videos.catalog import (
@@ -41,6 +43,8 @@ from vidplat.domain.videos.catalog import (
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
 from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
+from vidplat.domain.webhooks.delivery import DeliverWebhook, SweepWebhooks
+from vidplat.domain.webhooks.endpoints import CreateEndpoint, DeleteEndpoint, ListDeliveries, ListEndpoints
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +60,8 @@ class Ports:
     storage: Storage
     probe: MediaProbe
     cache: ReadCache
+    webhook_uow: WebhookUnitOfWorkFactory  # the same units of work as `uow`, seen through the webhooks' port
+    webhook_sender: WebhookSender
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +70,7 @@ class Policy:
     view_points: int
     playback_ttl: timedelta
     max_upload_bytes: int
+    webhooks_key: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +107,12 @@ class UseCases:
     redeem_playback: RedeemPlayback
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
+    create_webhook: CreateEndpoint
+    list_webhooks: ListEndpoints
+    delete_webhook: DeleteEndpoint
+    list_webhook_deliveries: ListDeliveries
+    deliver_webhook: DeliverWebhook
+    sweep_webhooks: SweepWebhooks
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
@@ -140,4 +153,10 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         redeem_playback=RedeemPlayback(p.uow, p.signer, p.clock),
         open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
+        create_webhook=CreateEndpoint(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
+        list_webhooks=ListEndpoints(p.webhook_uow),
+        delete_webhook=DeleteEndpoint(p.webhook_uow),
+        list_webhook_deliveries=ListDeliveries(p.webhook_uow),
+        deliver_webhook=DeliverWebhook(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
+        sweep_webhooks=SweepWebhooks(p.webhook_uow, p.jobs, p.clock),
     )

@@ -11,7 +11,7 @@ from uuid import UUID
 from saq import CronJob, Job, Worker
 from saq.types import Context, PartialTimersDict
 
-from vidplat.adapters.saq.queue import PROCESS_VIDEO
+from vidplat.adapters.saq.queue import DELIVER_WEBHOOK, PROCESS_VIDEO
 from vidplat.bootstrap import Container, bootstrap
 from vidplat.settings import Settings
 
@@ -61,6 +61,14 @@ async def fail_stuck_uploads(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.fail_stuck_uploads()
 
 
+async def deliver_webhook(ctx: WorkerContext, *, delivery_id: str) -> None:
+    await _container(ctx).use_cases.deliver_webhook(UUID(delivery_id))
+
+
+async def sweep_webhooks(ctx: WorkerContext) -> int:
+    return await _container(ctx).use_cases.sweep_webhooks()
+
+
 def make_worker(
     container: Container, *, concurrency: int = 4, timers: PartialTimersDict | None = None
 ) -> Worker[WorkerContext]:
@@ -76,10 +84,11 @@ def make_worker(
 
     return Worker(
         container.saq_queue,
-        functions=[(PROCESS_VIDEO, process_video)],
+        functions=[(PROCESS_VIDEO, process_video), (DELIVER_WEBHOOK, deliver_webhook)],
         cron_jobs=[
             CronJob(expire_subscriptions, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(fail_stuck_uploads, cron="*/10 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(sweep_webhooks, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
         ],
         startup=startup,
         shutdown=shutdown,

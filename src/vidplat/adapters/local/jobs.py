@@ -11,13 +11,22 @@ from uuid import UUID
 log = logging.getLogger(__name__)
 
 ProcessVideo = Callable[[UUID, str], Awaitable[None]]
+DeliverWebhook = Callable[[UUID], Awaitable[object]]
 
 
 class InProcessJobQueue:
     """JobQueue running each job in this process, retrying with backoff like the SAQ worker does."""
 
-    def __init__(self, process: ProcessVideo, *, retries: int = 3, retry_delay_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        process: ProcessVideo,
+        *,
+        retries: int = 3,
+        retry_delay_seconds: float = 1.0,
+        deliver: DeliverWebhook | None = None,
+    ) -> None:
         self._process = process
+        self._deliver = deliver
         self._retries = retries
         self._retry_delay = retry_delay_seconds
         self._tasks: set[asyncio.Task[None]] = set()
@@ -26,6 +35,21 @@ class InProcessJobQueue:
         task = asyncio.create_task(self._run(video_id, upload_key), name=f"process-video-{video_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def enqueue_webhook_delivery(self, delivery_id: UUID, attempts: int) -> None:
+        if self._deliver is None:
+            return
+        task = asyncio.create_task(self._attempt(self._deliver, delivery_id), name=f"deliver-webhook-{delivery_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _attempt(deliver: DeliverWebhook, delivery_id: UUID) -> None:
+        """One attempt; the delivery's own backoff (the sweep) retries, not this runner."""
+        try:
+            await deliver(delivery_id)
+        except Exception:
+            log.exception("webhook delivery %s failed", delivery_id)
 
     async def _run(self, video_id: UUID, upload_key: str) -> None:
         for attempt in range(1, self._retries + 1):

@@ -12,6 +12,9 @@ from saq import Queue
 from vidplat.domain.errors import Unavailable
 
 PROCESS_VIDEO = "process_video"
+DELIVER_WEBHOOK = "deliver_webhook"
+# One attempt is bounded at 10 s by the sender; SAQ does not retry it: the sweep does, on the delivery's backoff.
+WEBHOOK_TIMEOUT_SECONDS = 30
 ENQUEUE_TIMEOUT_SECONDS = 3.0
 
 
@@ -49,6 +52,20 @@ class SaqJobQueue:
                     retries=self.policy.retries,
                     retry_delay=self.policy.retry_delay_seconds,
                     retry_backoff=True,
+                )
+        except (RedisError, TimeoutError) as exc:
+            raise Unavailable("The job queue is unavailable; try again shortly.") from exc
+
+    async def enqueue_webhook_delivery(self, delivery_id: UUID, attempts: int) -> None:
+        try:
+            async with asyncio.timeout(ENQUEUE_TIMEOUT_SECONDS):
+                await self._queue.enqueue(
+                    DELIVER_WEBHOOK,
+                    # One job per attempt: the sweep finding it still due before it ran is a no-op.
+                    key=f"{DELIVER_WEBHOOK}:{delivery_id}:{attempts}",
+                    kwargs={"delivery_id": str(delivery_id)},
+                    timeout=WEBHOOK_TIMEOUT_SECONDS,
+                    retries=1,
                 )
         except (RedisError, TimeoutError) as exc:
             raise Unavailable("The job queue is unavailable; try again shortly.") from exc

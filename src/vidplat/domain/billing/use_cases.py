@@ -12,6 +12,8 @@ from vidplat.domain.errors import InvalidInput, OrganizationNotFound, PlanNotFou
 from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.ports import Clock, UnitOfWorkFactory
+from vidplat.domain.webhooks.events import subscription_event
+from vidplat.domain.webhooks.model import EventType
 
 _PLAN_CODES = frozenset(code.value for code in PlanCode)
 
@@ -71,6 +73,7 @@ class Subscribe:
                 ends_at=plan.ends_at(start_from),
             )
             await uow.subscriptions.add(subscription)
+            await uow.outbox.record(subscription_event(EventType.SUBSCRIPTION_ACTIVATED, subscription, now))
             await uow.commit()
         return state(subscription, now)
 
@@ -128,5 +131,6 @@ class ExpireSubscriptions:
                     ends_at=None,
                 )
             )
+            await uow.outbox.record(subscription_event(EventType.SUBSCRIPTION_EXPIRED, subscription, self.clock.now()))
             await uow.commit()
         return 1
