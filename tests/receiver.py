@@ -27,7 +27,6 @@ class Receiver:
     url: str
     statuses: list[int] = field(default_factory=list)  # answers in order; 200 once they run out
     received: list[Received] = field(default_factory=list)
-    arrived: threading.Event = field(default_factory=threading.Event)
 
 
 @contextmanager
@@ -44,7 +43,6 @@ def receiver(*statuses: int) -> Iterator[Receiver]:
             self.send_header("content-length", "2")
             self.end_headers()
             self.wfile.write(b"ok")
-            state.arrived.set()
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: pytest shows what matters."""
