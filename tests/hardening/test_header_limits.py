@@ -8,61 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.hardening.servers import free_port
+from tests.hardening.servers import vidplat_serve
 
-START_TIMEOUT_SECONDS = 60.0
 READ_TIMEOUT_SECONDS = 10.0
 
 
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """`vidplat serve` in the embedded wiring (its own data dir), stopped at the end."""
-    data_dir = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDPLAT_")} | {
-        "VIDPLAT_DATA_DIR": str(data_dir),
-        "VIDPLAT_LOG_LEVEL": "WARNING",
-    }
-    log = (data_dir / "serve.log").open("wb")
-    server = subprocess.Popen(  # noqa: S603 - a fixed argument list
-        [sys.executable, "-m", "vidplat.entrypoints.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=data_dir,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        _wait_for_health(port, server, data_dir / "serve.log")
+    with vidplat_serve(tmp_path_factory.mktemp("serve")) as port:
+        assert _exchange(port, _request([]))[0] == 200
         yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
-        log.close()
-
-
-def _wait_for_health(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"vidplat serve exited: {log.read_text(errors='replace')}"
-        with contextlib.suppress(OSError):
-            if _exchange(port, _request([]))[0] == 200:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"vidplat serve did not answer /health within {START_TIMEOUT_SECONDS:.0f}s")
 
 
 def _request(headers: list[str], path: str = "/health") -> bytes:

@@ -38,7 +38,7 @@ PAID = Plan(code=PlanCode.PAID, name="Paid", price=10000, duration_days=15, can_
 Entity = Organization | User | Session | RefreshToken | Subscription | Video | ViewCredit
 _TENANT_TABLES = (
     "webhook_deliveries, webhook_events, webhook_endpoints, "
-    "view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
+    "video_counts, view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
 )
 
 

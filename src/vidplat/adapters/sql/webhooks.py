@@ -10,7 +10,7 @@ import msgspec
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vidplat.adapters.sql.queries import Rows
+from vidplat.adapters.sql.queries import Key, Rows
 from vidplat.adapters.sql.rows import WebhookDeliveryRow, WebhookEndpointRow, WebhookEventRow
 from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import Page, PageRequest
@@ -118,7 +118,8 @@ class SqlWebhookRepository:
             page,
             _endpoint,
             WebhookEndpointRow.organization_id == organization_id,
-            order_by=[WebhookEndpointRow.created_at.desc(), WebhookEndpointRow.id.desc()],
+            key=Key((WebhookEndpointRow.created_at,), WebhookEndpointRow.id),
+            newest_first=True,
         )
 
     async def delete(self, organization_id: UUID, endpoint_id: UUID) -> bool:
@@ -146,7 +147,8 @@ class SqlWebhookRepository:
             page,
             _delivery,
             WebhookDeliveryRow.endpoint_id == endpoint_id,
-            order_by=[WebhookDeliveryRow.created_at.desc(), WebhookDeliveryRow.id.desc()],
+            key=Key((WebhookDeliveryRow.created_at,), WebhookDeliveryRow.id),
+            newest_first=True,
         )
 
     async def due(self, now: datetime, limit: int) -> Sequence[Delivery]:

@@ -13,7 +13,7 @@ from msgspec import Meta, Struct
 from vidplat.domain.webhooks.endpoints import MAX_URL, CreateEndpointCommand
 from vidplat.domain.webhooks.model import Delivery, DeliveryStatus, Endpoint
 from vidplat.entrypoints.http.openapi_problems import problems
-from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
+from vidplat.entrypoints.http.params import Caller, Limit, Offset, PageCursor, Uc, next_cursor, page
 from vidplat.entrypoints.http.security import admin_only
 from vidplat.entrypoints.http.text import Line
 
@@ -45,6 +45,7 @@ class WebhookPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class DeliveryOut(Struct):
@@ -69,6 +70,7 @@ class DeliveryPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class WebhookController(Controller):
@@ -83,9 +85,12 @@ class WebhookController(Controller):
         return CreatedWebhookOut(e.id, e.url, sorted(t.value for t in e.events), e.created_at, created.secret)
 
     @get("/", responses=problems(401, 403, 422), summary="The organization's endpoints (no secrets)")
-    async def list_webhooks(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> WebhookPage:
-        found = await uc.list_webhooks(principal, page(limit, offset))
-        return WebhookPage([WebhookOut.of(e) for e in found.items], found.total, found.limit, found.offset)
+    async def list_webhooks(
+        self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0, cursor: PageCursor = None
+    ) -> WebhookPage:
+        found = await uc.list_webhooks(principal, page(limit, offset, cursor))
+        items = [WebhookOut.of(e) for e in found.items]
+        return WebhookPage(items, found.total, found.limit, found.offset, next_cursor(found))
 
     @delete("/{webhook_id:uuid}", status_code=204, responses=problems(401, 403, 404), summary="Remove an endpoint")
     async def delete_webhook(self, webhook_id: FromPath[UUID], uc: Uc, principal: Caller) -> None:
@@ -93,7 +98,14 @@ class WebhookController(Controller):
 
     @get("/{webhook_id:uuid}/deliveries", responses=problems(401, 403, 404, 422), summary="Delivery log, newest first")
     async def deliveries(
-        self, webhook_id: FromPath[UUID], uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0
+        self,
+        webhook_id: FromPath[UUID],
+        uc: Uc,
+        principal: Caller,
+        limit: Limit = 20,
+        offset: Offset = 0,
+        cursor: PageCursor = None,
     ) -> DeliveryPage:
-        found = await uc.list_webhook_deliveries(principal, webhook_id, page(limit, offset))
-        return DeliveryPage([DeliveryOut.of(d) for d in found.items], found.total, found.limit, found.offset)
+        found = await uc.list_webhook_deliveries(principal, webhook_id, page(limit, offset, cursor))
+        items = [DeliveryOut.of(d) for d in found.items]
+        return DeliveryPage(items, found.total, found.limit, found.offset, next_cursor(found))

@@ -1,8 +1,8 @@
 """Webhooks: endpoints per organization, the event outbox and one delivery row per endpoint and event.
 
 Revision ID: b7e4d2a91c3f
-Revises: 5d2f8c1e7a94
-Create Date: 2026-12-01 22:30:00+00:00
+Revises: e7b4a1c9d2f3
+Create Date: 2026-12-01 22:50:00+00:00
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision = "b7e4d2a91c3f"
-down_revision = "5d2f8c1e7a94"
+down_revision = "e7b4a1c9d2f3"
 branch_labels = None
 depends_on = None
 
