@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
 
@@ -12,7 +13,8 @@ from tests.integration.webhook_scene import KEY, Clock, Tenant, event, tenant
 from tests.receiver import receiver
 from tests.unit.fakes import FakeJobQueue
 from vidplat.adapters.outbound.webhooks import GuardedWebhookSender, Resolve
-from vidplat.domain.errors import WebhookUrlRefused
+from vidplat.adapters.sql import SqlUnitOfWork
+from vidplat.domain.errors import Unavailable, WebhookUrlRefused
 from vidplat.domain.pagination import PageRequest
 from vidplat.domain.webhooks.delivery import DeliverWebhook, SweepWebhooks
 from vidplat.domain.webhooks.endpoints import CreatedEndpoint, CreateEndpoint, CreateEndpointCommand, ListDeliveries
@@ -149,3 +151,24 @@ async def test_an_endpoint_aimed_inside_the_network_is_refused_at_creation_and_n
         await _create(db, who, "http://internal.example.com/hooks", sender, Clock())
     async with db.uow(read_only=True) as uow:
         assert (await uow.webhooks.list(who.org.id, PageRequest())).total == 0
+
+
+async def test_a_queue_that_is_down_when_the_change_commits_loses_nothing_the_sweep_enqueues_it(
+    db: Database,
+) -> None:
+    clock, who = Clock(), await tenant(db)
+    await _create(db, who, "http://127.0.0.1:9/hooks", GuardedWebhookSender(allow_private=True), clock)
+    handed: list[Sequence[tuple[UUID, int]]] = []
+
+    async def queue_down(deliveries: Sequence[tuple[UUID, int]]) -> None:
+        handed.append(deliveries)
+        raise Unavailable("The job queue is unavailable; try again shortly.")
+
+    async with SqlUnitOfWork(db.sessions, db.publish, deliver=queue_down) as uow:
+        await uow.outbox.record(event(who.org, at=clock.now()))
+        await uow.commit()  # the enqueue after it fails; the commit stands
+
+    [[(delivery_id, attempts)]] = handed
+    jobs = FakeJobQueue()
+    assert await SweepWebhooks(db.uow, jobs, clock)() == 1
+    assert jobs.deliveries == [(delivery_id, attempts)]
