@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,8 +31,8 @@ class Receiver:
 
 
 @contextmanager
-def receiver(*statuses: int) -> Iterator[Receiver]:
-    """A server on 127.0.0.1 (an ephemeral port) in a thread of its own, stopped on exit."""
+def receiver(*statuses: int, tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    """A server on 127.0.0.1 (an ephemeral port) in a thread of its own, stopped on exit; HTTPS with `tls`."""
     state = Receiver(url="", statuses=list(statuses))
 
     class Handler(BaseHTTPRequestHandler):
@@ -48,7 +49,9 @@ def receiver(*statuses: int) -> Iterator[Receiver]:
             """Quiet: pytest shows what matters."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    state.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}/hooks"
     thread = threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True)
     thread.start()
     try:
