@@ -196,3 +196,45 @@ async def test_an_endpoint_deleted_while_an_event_is_recorded_waits_and_takes_th
     assert await asyncio.wait_for(deleting, 30) is True
     assert await _count(db, "webhook_deliveries") == 0
     assert await _count(db, "webhook_endpoints") == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has one writer
+async def test_two_workers_claiming_one_delivery_at_once_make_one_attempt(db: Database) -> None:
+    ours = await tenant(db)
+    happened = event(ours.org)
+    async with db.uow() as uow:
+        await uow.webhooks.add(endpoint(ours.org))
+        await uow.commit()
+    async with db.uow() as uow:
+        await uow.outbox.record(happened)
+        await uow.commit()
+    now, until = happened.occurred_at, happened.occurred_at + timedelta(minutes=1)
+    async with db.uow(read_only=True) as uow:
+        [due] = await uow.webhooks.due(now, 10)
+
+    async def claim() -> object:
+        async with db.uow() as uow:
+            claimed = await uow.webhooks.claim(due.id, now, until)
+            await uow.commit()
+            return claimed
+
+    async with db.uow() as first:
+        mine = await first.webhooks.claim(due.id, now, until)  # row-locked until this commits
+        second = asyncio.ensure_future(claim())
+
+        async def blocked() -> bool | None:
+            assert not second.done(), "the second claim did not wait for the first"
+            async with db.engine.connect() as connection:
+                waiting = await connection.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            return True if waiting else None
+
+        await eventually(blocked, within=30, what="the second claim waiting for the row")
+        await first.commit()
+    assert mine is not None
+    assert mine.attempts == 1
+    assert await asyncio.wait_for(second, 30) is None
