@@ -176,11 +176,6 @@ class FakeUserRepository(_Repository[User]):
         await self._call()
         return next((u for u in self.active(organization_id) if u.email.lower() == email.lower()), None)
 
-    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
-        await self._call()
-        await self.uow.claim((self.name, user_id))
-        return next((u for u in self.active(organization_id) if u.id == user_id), None)
-
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
     ) -> Page[User]:

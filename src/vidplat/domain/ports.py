@@ -218,10 +218,6 @@ class UserRepository(Protocol):
         """An active user by normalized email."""
         ...
 
-    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
-        """The active user, share-locked for the rest of the transaction: concurrent changes to it wait."""
-        ...
-
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
     ) -> Page[User]: ...
