@@ -37,7 +37,7 @@ class WebhookOut(Struct):
 
 
 class CreatedWebhookOut(WebhookOut):
-    secret: str = ""
+    secret: str  # shown only in this response
 
 
 class WebhookPage(Struct):
