@@ -24,6 +24,7 @@ from vidplat.adapters.local.lock import InProcessLock
 from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.adapters.media.probe import PyAvProbe
 from vidplat.adapters.metrics import count_events
+from vidplat.adapters.outbound.webhooks import GuardedWebhookSender
 from vidplat.adapters.redis.health import redis_ready
 from vidplat.adapters.redis.invalidations import RedisInvalidations
 from vidplat.adapters.redis.limiter import RedisAttemptLimiter
@@ -39,6 +40,7 @@ from vidplat.domain.accounts.policy import AuthPolicy, Quota
 from vidplat.domain.pagination import Page
 from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
+from vidplat.domain.webhooks.delivery import enqueue_deliveries
 from vidplat.settings import Settings, StorageSettings
 
 if TYPE_CHECKING:
@@ -194,11 +196,15 @@ def bootstrap(
         lock = InProcessLock()
         limiter = MemoryAttemptLimiter(clock)
         # Late-bound: the job runner and the use cases it runs are built from each other.
-        jobs = in_process = InProcessJobQueue(lambda video_id, key: use_cases.process_upload(video_id, key))  # noqa: PLW0108
+        jobs = in_process = InProcessJobQueue(
+            lambda video_id, key: use_cases.process_upload(video_id, key),  # noqa: PLW0108
+            deliver=lambda delivery_id: use_cases.deliver_webhook(delivery_id),  # noqa: PLW0108
+        )
         checks["lock"] = checks["job_queue"] = _in_process
+    uow = unit_of_work_factory(sessions, publish, lambda deliveries: enqueue_deliveries(jobs, deliveries))
     use_cases = build_use_cases(
         Ports(
-            uow=unit_of_work_factory(sessions, publish),
+            uow=uow,
             clock=clock,
             hasher=hasher,
             codec=JwtTokenCodec(auth.jwt_secret),
@@ -216,6 +222,8 @@ def bootstrap(
                 ),
             ),
             cache=cache,
+            webhook_uow=uow,
+            webhook_sender=GuardedWebhookSender(allow_private=settings.webhooks_allow_private),
         ),
         Policy(
             auth=AuthPolicy(
@@ -233,6 +241,7 @@ def bootstrap(
             playback_ttl=timedelta(seconds=auth.playback_ttl_seconds),
             max_upload_bytes=settings.max_upload_bytes,
             staging_ttl=timedelta(seconds=settings.storage.staging_ttl_seconds),
+            webhooks_key=settings.webhooks_key.encode() if settings.webhooks_key else None,
         ),
     )
     scheduler = None
@@ -242,6 +251,7 @@ def bootstrap(
                 Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
                 Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
                 Periodic("sweep_storage", 60, use_cases.sweep_storage),
+                Periodic("sweep_webhooks", 60, use_cases.sweep_webhooks),
                 # At start-up too: the jobs of a process that stopped died with it, their uploads did not.
                 Periodic("requeue_pending_uploads", 60, use_cases.requeue_pending_uploads),
             ]

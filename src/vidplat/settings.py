@@ -87,6 +87,9 @@ class Settings:
     # Peers (a reverse proxy) whose X-Forwarded-For `vidplat serve` believes: the client address
     # that login and signup throttling count. Unset: the TCP peer is the client.
     forwarded_allow_ips: str | None = None
+    # Webhook signing secrets are derived from this key (domain/webhooks/secrets.py); None: webhooks off.
+    webhooks_key: str | None = None
+    webhooks_allow_private: bool = False  # lets webhooks call private, loopback and link-local addresses
 
     @property
     def embedded(self) -> bool:
@@ -132,6 +135,8 @@ class Settings:
             db_pgbouncer=reader.flag("DB_PGBOUNCER"),
             forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
             storage=_storage(reader, env, media_dir),
+            webhooks_key=_optional_secret(reader, "WEBHOOKS_KEY", data_dir, generate=not production),
+            webhooks_allow_private=reader.flag("WEBHOOKS_ALLOW_PRIVATE"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
@@ -243,6 +248,13 @@ def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> st
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"VIDPLAT_{name} must be at least {MIN_SECRET_BYTES} bytes long")
     return value
+
+
+def _optional_secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> str | None:
+    """Like _secret, but outside the embedded mode an unset one turns its feature off instead of failing."""
+    if reader.optional(name) is None and not generate:
+        return None
+    return _secret(reader, name, data_dir, generate=generate)
 
 
 def _generated_secret(path: Path) -> str:

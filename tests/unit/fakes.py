@@ -169,12 +169,18 @@ class FakeJobQueue:
 
     def __init__(self) -> None:
         self.enqueued: list[tuple[UUID, str]] = []
+        self.deliveries: list[tuple[UUID, int]] = []
         self.error: Exception | None = None
 
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
         if self.error is not None:
             raise self.error
         self.enqueued.append((video_id, upload_key))
+
+    async def enqueue_webhook_delivery(self, delivery_id: UUID, attempts: int) -> None:
+        if self.error is not None:
+            raise self.error
+        self.deliveries.append((delivery_id, attempts))
 
 
 class FakeStorage:

@@ -49,9 +49,9 @@ def test_embedded_secret_files_are_private_from_creation_even_with_an_open_umask
     finally:
         os.umask(previous)
 
-    assert len(created) == 2  # the JWT and the playback secret
+    assert len(created) == 3  # the JWT, playback and webhooks secrets
     assert all(flags & os.O_EXCL and mode == 0o600 for flags, mode in created)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["jwt_secret.key", "playback_secret.key"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jwt_secret.key", "playback_secret.key", "webhooks_key.key"]
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in tmp_path.iterdir())
     assert (tmp_path / "jwt_secret.key").read_text() == settings.auth.jwt_secret
 

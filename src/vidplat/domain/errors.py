@@ -195,3 +195,25 @@ class VideoNotDeleted(VideoNotFound):
 
     code = "video_not_deleted"
     message = "The video is not deleted, so there is nothing to restore."
+
+
+# --- webhooks --------------------------------------------------------------------------
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+    message = "Webhook endpoint not found."
+
+
+class WebhookUrlRefused(InvalidInput):
+    """Not http(s), or resolves to an address inside our network (SSRF)."""
+
+    code = "webhook_url_refused"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("url", reason)
+
+
+class WebhooksNotConfigured(Unavailable):
+    code = "webhooks_not_configured"
+    message = "Webhooks need VIDPLAT_WEBHOOKS_KEY on this server."

@@ -25,6 +25,7 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, Video, VideoField, VideoStatus
+from vidplat.domain.webhooks.model import Attempt, Delivery, DeliveryStatus, Endpoint, WebhookEvent
 
 T = TypeVar("T")
 
@@ -115,6 +116,10 @@ class JobQueue(Protocol):
 
         One job per upload: while the upload's job is queued or running, enqueuing it again is a no-op.
         """
+        ...
+
+    async def enqueue_webhook_delivery(self, delivery_id: UUID, attempts: int) -> None:
+        """Schedule one attempt of a delivery (`attempts` made so far: a repeat of the same is a no-op)."""
         ...
 
 
@@ -398,6 +403,8 @@ class UnitOfWork(Protocol):
     def videos(self) -> VideoRepository: ...
     @property
     def credits(self) -> ViewCreditRepository: ...
+    @property
+    def outbox(self) -> WebhookOutbox: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -413,4 +420,78 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work; a read-only one may skip the transaction's round trips and locks."""
+        ...
+
+
+# --- webhooks ----------------------------------------------------------------------------
+
+
+class WebhookOutbox(Protocol):
+    async def record(self, event: WebhookEvent) -> None:
+        """Keep the event, with one pending delivery per endpoint of its organization that wants it."""
+        ...
+
+
+class WebhookRepository(Protocol):
+    async def add(self, endpoint: Endpoint) -> None: ...
+
+    async def list(self, organization_id: UUID, page: PageRequest) -> Page[Endpoint]: ...
+
+    async def delete(self, organization_id: UUID, endpoint_id: UUID) -> bool:
+        """Remove the endpoint and its delivery log; False when the organization has no such endpoint."""
+        ...
+
+    async def deliveries(self, organization_id: UUID, endpoint_id: UUID, page: PageRequest) -> Page[Delivery] | None:
+        """The endpoint's delivery log, newest first; None when the organization has no such endpoint."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> Sequence[Delivery]:
+        """Pending deliveries whose next attempt is due, longest waiting first."""
+        ...
+
+    async def claim(self, delivery_id: UUID, now: datetime, until: datetime) -> Attempt | None:
+        """Start an attempt of a due pending delivery: counts it, and holds it off others until `until`."""
+        ...
+
+    async def finish(
+        self,
+        attempt: Attempt,
+        *,
+        status: DeliveryStatus,
+        status_code: int | None,
+        at: datetime,
+        next_attempt_at: datetime,
+    ) -> bool:
+        """Record the attempt's outcome; False when a later claim has taken the delivery over."""
+        ...
+
+
+class WebhookUnitOfWork(Protocol):
+    """The unit of work as the webhook use cases see it."""
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class WebhookUnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> WebhookUnitOfWork: ...
+
+
+class WebhookSender(Protocol):
+    """Outbound HTTP to integrators' endpoints, refusing targets inside our network."""
+
+    async def vet(self, url: str) -> None:
+        """Raise WebhookUrlRefused unless the URL is http(s) and every address it resolves to may be called."""
+        ...
+
+    async def send(self, url: str, secret: str, message_id: str, timestamp: datetime, body: bytes) -> int | None:
+        """POST the body signed as Standard Webhooks: the response status, None when there was none."""
         ...

@@ -29,6 +29,8 @@ from vidplat.domain.ports import (
     TokenCodec,
     UnitOfWorkFactory,
     UrlSigner,
+    WebhookSender,
+    WebhookUnitOfWorkFactory,
 )
 from vidplat.domain.rewards.insights import Leaderboard, VideoViewers
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
@@ -44,6 +46,8 @@ from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStre
 from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
 from vidplat.domain.videos.sweep import SweepStorage
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
+from vidplat.domain.webhooks.delivery import DeliverWebhook, SweepWebhooks
+from vidplat.domain.webhooks.endpoints import CreateEndpoint, DeleteEndpoint, ListDeliveries, ListEndpoints
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +63,8 @@ class Ports:
     storage: Storage
     probe: MediaProbe
     cache: ReadCache
+    webhook_uow: WebhookUnitOfWorkFactory  # the same units of work as `uow`, seen through the webhooks' port
+    webhook_sender: WebhookSender
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +74,7 @@ class Policy:
     playback_ttl: timedelta
     max_upload_bytes: int
     staging_ttl: timedelta = timedelta(hours=1)
+    webhooks_key: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,6 +116,12 @@ class UseCases:
     video_viewers: VideoViewers
     leaderboard: Leaderboard
     background: Background  # what use cases left running after answering (view credits): drained at stop
+    create_webhook: CreateEndpoint
+    list_webhooks: ListEndpoints
+    delete_webhook: DeleteEndpoint
+    list_webhook_deliveries: ListDeliveries
+    deliver_webhook: DeliverWebhook
+    sweep_webhooks: SweepWebhooks
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
@@ -156,4 +169,10 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         video_viewers=VideoViewers(p.uow),
         leaderboard=Leaderboard(p.uow),
         background=background,
+        create_webhook=CreateEndpoint(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
+        list_webhooks=ListEndpoints(p.webhook_uow),
+        delete_webhook=DeleteEndpoint(p.webhook_uow),
+        list_webhook_deliveries=ListDeliveries(p.webhook_uow),
+        deliver_webhook=DeliverWebhook(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
+        sweep_webhooks=SweepWebhooks(p.webhook_uow, p.jobs, p.clock),
     )

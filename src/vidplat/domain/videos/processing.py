@@ -10,6 +10,8 @@ from vidplat.domain import events
 from vidplat.domain.ports import Clock, JobQueue, MediaProbe, Storage, UnitOfWorkFactory, UnreadableMedia
 from vidplat.domain.videos.keys import media_key, thumbnail_key
 from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
+from vidplat.domain.webhooks.events import video_event
+from vidplat.domain.webhooks.model import EventType
 
 THUMBNAIL_AT = 0.1  # of the duration: past fade-ins, still representative
 # What publishing writes: the media facts and the file's state, never the title, description or trash.
@@ -96,6 +98,7 @@ class ProcessUpload:
             video.content_type, video.size_bytes, video.checksum = info.content_type, size, checksum
             video.updated_at = self.clock.now()
             await uow.videos.update(video, *_PUBLISHED)
+            await uow.outbox.record(video_event(EventType.VIDEO_READY, video, video.updated_at))
             await uow.commit()
         if replaced is not None and replaced != final:
             await self._discard(replaced)
@@ -122,6 +125,7 @@ async def fail_upload(
             video.status = VideoStatus.FAILED
         video.updated_at = clock.now()
         await uow.videos.update(video, "pending_key", "failure_reason", "status", "updated_at")
+        await uow.outbox.record(video_event(EventType.VIDEO_FAILED, video, video.updated_at))
         await uow.commit()
     await storage.delete(upload_key)
     await _discard(storage, media_key(upload_key))
