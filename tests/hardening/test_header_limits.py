@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 from collections.abc import Iterator
 
@@ -90,3 +91,20 @@ def test_a_large_body_is_not_mistaken_for_a_large_head(port: int) -> None:
     # The app got the request and refused the body for what it is: not JSON.
     assert status == 400
     assert json.loads(answer)["status"] == 400
+
+
+def test_pipelined_requests_after_a_large_body_are_served(port: int) -> None:
+    body = b'{"organization": "' + b"o" * 60_000 + b'"}'
+    first = (
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT_SECONDS) as conn:
+        conn.sendall(first + _request([]))  # the second asks to close once answered
+        received = bytearray()
+        while chunk := conn.recv(65536):
+            received += chunk
+    statuses = [int(status) for status in re.findall(rb"HTTP/1\.1 (\d{3}) ", bytes(received))]
+    assert statuses[-1] == 200
+    assert 431 not in statuses

@@ -14,6 +14,7 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.videos.model import Video, VideoField, VideoStatus
+from vidplat.domain.webhooks.model import WebhookEvent
 
 if TYPE_CHECKING:
     from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
@@ -174,11 +175,6 @@ class FakeUserRepository(_Repository[User]):
     async def get_by_email(self, organization_id: UUID, email: str) -> User | None:
         await self._call()
         return next((u for u in self.active(organization_id) if u.email.lower() == email.lower()), None)
-
-    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
-        await self._call()
-        await self.uow.claim((self.name, user_id))
-        return next((u for u in self.active(organization_id) if u.id == user_id), None)
 
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
@@ -431,3 +427,13 @@ class FakeViewCreditRepository(_Repository[ViewCredit]):
     async def viewers(self, organization_id: UUID, video_id: UUID, page: PageRequest) -> Page[Viewer]:
         # A join, an order and a count: SQL semantics, tested on the real unit of work instead.
         raise NotImplementedError("insights are tested against SQLite and PostgreSQL")
+
+
+class FakeWebhookOutbox(_Repository[WebhookEvent]):
+    """Keeps the events only: which endpoints get them is the SQL adapter's, tested on both databases."""
+
+    name = "events"
+
+    async def record(self, event: WebhookEvent) -> None:
+        await self._call()
+        self.table.insert(event)

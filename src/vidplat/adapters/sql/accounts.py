@@ -123,13 +123,6 @@ class SqlUserRepository:
         row = await self._rows.get_one_or_none(*_active(organization_id), func.lower(UserRow.email) == email.lower())
         return user_from_row(row) if row else None
 
-    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
-        # FOR SHARE waits for, and then sees, an uncommitted password change or deletion (both
-        # UPDATE the row); SQLite renders nothing and needs nothing (its transactions hold the write lock).
-        query = select(UserRow).where(*_active(organization_id), UserRow.id == user_id).with_for_update(read=True)
-        row = (await self._session.scalars(query)).one_or_none()
-        return user_from_row(row) if row else None
-
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
     ) -> Page[User]:

@@ -100,7 +100,7 @@ class Login:
             raise InvalidCredentials
         now = self.clock.now()
         async with self.uow() as uow:
-            current = await uow.users.hold(user.organization_id, user.id)
+            current = await uow.users.get(user.organization_id, user.id, for_update=True)
             if current is None or current.password_hash != user.password_hash:
                 raise InvalidCredentials
             session = Session(

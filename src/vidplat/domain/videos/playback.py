@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -74,6 +74,7 @@ class Playable:
     etag: str
     last_modified: datetime
     read: Callable[[int, int], AsyncGenerator[bytes, None]]
+    presign: Callable[[timedelta], Awaitable[str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ class OpenStream:
             etag=f'"{video.checksum or key.rsplit("/", 1)[-1]}"',
             last_modified=video.updated_at,
             read=lambda start, length: self.storage.read(key, start, length),
+            presign=lambda ttl: self.storage.presign_get(key, ttl),
         )
 
     def _credit_in_background(self, principal: Principal, video_id: UUID) -> None:
@@ -149,6 +151,7 @@ class GetThumbnail:
                 raise VideoFailed(f"The video failed processing, so it has no thumbnail: {video.failure_reason}")
             raise VideoNotFound("The thumbnail is not ready yet.")
         data = bytearray()
-        async for chunk in self.storage.read(video.thumbnail_key, 0, await self.storage.size(video.thumbnail_key)):
+        size = (await self.storage.head(video.thumbnail_key)).size
+        async for chunk in self.storage.read(video.thumbnail_key, 0, size):
             data += chunk
         return bytes(data)
