@@ -45,10 +45,10 @@ async def _upload(container: Container, admin: Principal, path: Path) -> Video:
 async def _forget_jobs(queue: Queue) -> None:
     """What Redis restarting empty does to this deployment's queue: only this test's keys, none else."""
     redis: Redis = queue.redis  # type: ignore[attr-defined]
-    # Every key of the queue, jobs included, is under its name (PrefixedQueue).
-    keys = [key async for key in redis.scan_iter(match=f"{queue.name}:*", count=500)]
-    if keys:
-        await redis.delete(*keys)
+    for pattern in {f"{queue.namespace('')}*", f"{queue.job_id('')}*"}:  # type: ignore[attr-defined]
+        keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
+        if keys:
+            await redis.delete(*keys)
 
 
 async def _ready(container: Container, admin: Principal, video_id: UUID) -> Video | None:
