@@ -211,6 +211,7 @@ def bootstrap(
             playback_ttl=timedelta(seconds=auth.playback_ttl_seconds),
             max_upload_bytes=settings.max_upload_bytes,
             staging_ttl=timedelta(seconds=settings.storage.staging_ttl_seconds),
+            trash_retention=timedelta(days=settings.trash_retention_days),
         ),
     )
     scheduler = None
@@ -220,6 +221,7 @@ def bootstrap(
                 Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
                 Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
                 Periodic("sweep_storage", 60, use_cases.sweep_storage),
+                Periodic("purge_trash", 3600, use_cases.purge_trash),
             ]
         )
     return Container(

@@ -70,6 +70,7 @@ class Settings:
     # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
     accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
+    trash_retention_days: int = 30
 
     @property
     def embedded(self) -> bool:
@@ -104,6 +105,7 @@ class Settings:
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
             accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            trash_retention_days=reader.number("TRASH_RETENTION_DAYS", 30),
             storage=_storage(reader, env, media_dir),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),

@@ -40,6 +40,7 @@ from vidplat.domain.videos.catalog import (
 )
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
 from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload
+from vidplat.domain.videos.purge import PurgeTrash
 from vidplat.domain.videos.sweep import SweepStorage
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
 
@@ -66,6 +67,7 @@ class Policy:
     playback_ttl: timedelta
     max_upload_bytes: int
     staging_ttl: timedelta = timedelta(hours=1)
+    trash_retention: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +105,7 @@ class UseCases:
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
     sweep_storage: SweepStorage
+    purge_trash: PurgeTrash
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
@@ -144,4 +147,5 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
         sweep_storage=SweepStorage(p.uow, p.storage, p.clock, policy.staging_ttl),
+        purge_trash=PurgeTrash(p.uow, p.storage, p.clock, policy.trash_retention),
     )

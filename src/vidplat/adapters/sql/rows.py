@@ -90,6 +90,8 @@ class PlanRow(Base):
     price: Mapped[int]
     duration_days: Mapped[int | None]
     can_restore_videos: Mapped[bool] = mapped_column(Boolean)
+    max_storage_bytes: Mapped[int | None] = mapped_column(BigInteger)  # NULL: unlimited
+    max_users: Mapped[int | None]
 
 
 class SubscriptionRow(Base):
@@ -131,6 +133,8 @@ class VideoRow(Base):
     audio_codec: Mapped[str | None] = mapped_column(String(50))
     checksum: Mapped[str | None] = mapped_column(String(128))
     deleted_at: Mapped[datetime | None]
+    pending_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    purged_at: Mapped[datetime | None]
 
 
 class ViewCreditRow(Base):
@@ -167,3 +171,5 @@ Index("ix_subscriptions_history", SubscriptionRow.organization_id, SubscriptionR
 Index("ix_videos_organization_created", VideoRow.organization_id, VideoRow.created_at)
 _pending = VideoRow.pending_key.is_not(None)
 Index("ix_videos_pending", VideoRow.updated_at, postgresql_where=_pending, sqlite_where=_pending)
+_purgeable = VideoRow.deleted_at.is_not(None) & VideoRow.purged_at.is_(None)
+Index("ix_videos_purgeable", VideoRow.deleted_at, postgresql_where=_purgeable, sqlite_where=_purgeable)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vidplat.domain.accounts.model import Principal
+from vidplat.domain.billing import quota
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState, overview, state, trial_plan
 from vidplat.domain.errors import InvalidInput, OrganizationNotFound, PlanNotFound
@@ -35,7 +36,8 @@ class GetOrganization:
             org = await uow.organizations.get(principal.organization_id)
             if org is None:
                 raise OrganizationNotFound
-            return overview(org, await uow.subscriptions.current(org.id), self.clock.now())
+            current = await uow.subscriptions.current(org.id)
+            return overview(org, current, await quota.usage(uow, org.id), self.clock.now())
 
 
 @dataclass(frozen=True, slots=True)
