@@ -163,3 +163,9 @@ def test_the_aws_sdk_endpoint_variable_is_a_fallback_for_the_s3_endpoint(tmp_pat
     assert Settings.from_env(env).storage.s3_endpoint_url == "http://127.0.0.1:9000"
     env["VIDPLAT_S3_ENDPOINT_URL"] = "http://127.0.0.1:8333"
     assert Settings.from_env(env).storage.s3_endpoint_url == "http://127.0.0.1:8333"
+
+
+def test_trash_retention_is_thirty_days_unless_configured(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).trash_retention_days == 30
+    env = {"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_TRASH_RETENTION_DAYS": "7"}
+    assert Settings.from_env(env).trash_retention_days == 7
