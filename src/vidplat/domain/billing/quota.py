@@ -19,10 +19,14 @@ STORAGE_FULL = "The upload would exceed the storage of the organization's plan."
 USERS_FULL = "The organization's plan allows no more users."
 
 
+async def storage_used(uow: UnitOfWork, organization_id: UUID) -> int:
+    """Every byte counted against the plan; what else reserves storage (resumable uploads) adds here."""
+    return await uow.videos.storage_bytes(organization_id)
+
+
 async def usage(uow: UnitOfWork, organization_id: UUID) -> Usage:
     return Usage(
-        storage_bytes=await uow.videos.storage_bytes(organization_id),
-        users=await uow.users.count_active(organization_id),
+        storage_bytes=await storage_used(uow, organization_id), users=await uow.users.count_active(organization_id)
     )
 
 
@@ -32,7 +36,7 @@ async def has_room(uow: UnitOfWork, organization_id: UUID, now: datetime) -> Non
     Advisory (no lock): `reserve` in the writing transaction is what enforces the quota.
     """
     limit = (await effective_plan(uow, organization_id, now)).max_storage_bytes
-    if limit is not None and await uow.videos.storage_bytes(organization_id) >= limit:
+    if limit is not None and await storage_used(uow, organization_id) >= limit:
         raise QuotaExceeded(STORAGE_FULL)
 
 
@@ -44,7 +48,7 @@ async def reserve(uow: UnitOfWork, organization_id: UUID, size: int, now: dateti
     """
     await uow.organizations.lock(organization_id)
     limit = (await effective_plan(uow, organization_id, now)).max_storage_bytes
-    if limit is not None and await uow.videos.storage_bytes(organization_id) - releasing + size > limit:
+    if limit is not None and await storage_used(uow, organization_id) - releasing + size > limit:
         raise QuotaExceeded(STORAGE_FULL)
 
 
