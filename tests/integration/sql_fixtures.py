@@ -53,7 +53,10 @@ PAID = Plan(
     max_users=None,
 )
 Entity = Organization | User | Session | RefreshToken | Subscription | Video | ViewCredit
-_TENANT_TABLES = "view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
+_TENANT_TABLES = (
+    "webhook_deliveries, webhook_events, webhook_endpoints, "
+    "video_counts, view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
+)
 
 
 @contextmanager

@@ -5,7 +5,7 @@ The seeded plans get their limits: TRIAL 10 GiB and 50 users, PAID 1 TiB and unl
 A first upload still pending counts its size, which the row already has in size_bytes.
 
 Revision ID: 9a3e5c7b1d64
-Revises: 5d2f8c1e7a94
+Revises: b7e4d2a91c3f
 Create Date: 2026-12-01 23:00:00+00:00
 """
 
@@ -16,7 +16,7 @@ from advanced_alchemy.types import DateTimeUTC
 from alembic import op
 
 revision = "9a3e5c7b1d64"
-down_revision = "5d2f8c1e7a94"
+down_revision = "b7e4d2a91c3f"
 branch_labels = None
 depends_on = None
 
@@ -34,13 +34,15 @@ videos = sa.table(
 )
 
 
+# Plain ALTER TABLE ADD/DROP COLUMN, never a batch: on SQLite a batch copies the table, which
+# would drop the video_counts triggers on videos.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("plans") as batch:
-        batch.add_column(sa.Column("max_storage_bytes", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("max_users", sa.Integer(), nullable=True))
-    with op.batch_alter_table("videos") as batch:
-        batch.add_column(sa.Column("pending_bytes", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("purged_at", DateTimeUTC(timezone=True), nullable=True))
+    op.add_column("plans", sa.Column("max_storage_bytes", sa.BigInteger(), nullable=True))
+    op.add_column("plans", sa.Column("max_users", sa.Integer(), nullable=True))
+    op.add_column("videos", sa.Column("pending_bytes", sa.BigInteger(), nullable=True))
+    op.add_column("videos", sa.Column("purged_at", DateTimeUTC(timezone=True), nullable=True))
     for code, (storage, users) in LIMITS.items():
         op.execute(plans.update().where(plans.c.code == code).values(max_storage_bytes=storage, max_users=users))
     op.execute(
@@ -53,9 +55,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_videos_purgeable", table_name="videos")
-    with op.batch_alter_table("videos") as batch:
-        batch.drop_column("purged_at")
-        batch.drop_column("pending_bytes")
-    with op.batch_alter_table("plans") as batch:
-        batch.drop_column("max_users")
-        batch.drop_column("max_storage_bytes")
+    op.drop_column("videos", "purged_at")
+    op.drop_column("videos", "pending_bytes")
+    op.drop_column("plans", "max_users")
+    op.drop_column("plans", "max_storage_bytes")
