@@ -25,6 +25,7 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
+from vidplat.domain.videos.renditions import Rung, TranscodeResult
 
 T = TypeVar("T")
 
@@ -165,6 +166,26 @@ class MediaProbe(Protocol):
 
 class UnreadableMedia(Exception):
     """The media tool could not read the file; the message is safe to show to users."""
+
+
+class Transcoder(Protocol):
+    async def transcode(
+        self,
+        source: Path,
+        out_dir: Path,
+        ladder: Sequence[Rung],
+        on_progress: Callable[[int], Awaitable[None]] | None = None,
+    ) -> TranscodeResult:
+        """HLS renditions of the local source (master.m3u8, one folder each, storyboard) in out_dir.
+
+        on_progress hears whole percents as they are reached. Raises TranscodeFailed with the reason;
+        out_dir is then removed.
+        """
+        ...
+
+
+class TranscodeFailed(Exception):
+    """The source could not be transcoded (damaged, over a cap, out of resources); the message is the reason."""
 
 
 # --- persistence -------------------------------------------------------------------------

@@ -55,6 +55,7 @@ class TranscodeLimits:
     max_pixels: int = 3840 * 2160
     memory_bytes: int = 4 * 1024**3
     cpu_seconds: int = 6 * 3600
+    niceness: int = 10  # added to the transcoder's nice value, so requests are served first
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
