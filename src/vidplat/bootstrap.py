@@ -17,12 +17,14 @@ from vidplat.adapters.local.cache import LocalInvalidations, MemoryReadCache
 from vidplat.adapters.local.jobs import InProcessJobQueue, InProcessScheduler, Periodic
 from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.adapters.local.lock import InProcessLock
+from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.adapters.media.probe import PyAvProbe
+from vidplat.adapters.metrics import count_events
 from vidplat.adapters.redis.health import redis_ready
 from vidplat.adapters.redis.invalidations import RedisInvalidations
 from vidplat.adapters.redis.limiter import RedisAttemptLimiter
 from vidplat.adapters.redis.lock import RedisLock
-from vidplat.adapters.saq.queue import RetryPolicy, SaqJobQueue
+from vidplat.adapters.saq.queue import PrefixedQueue, RetryPolicy, SaqJobQueue
 from vidplat.adapters.security.access_tokens import JwtTokenCodec
 from vidplat.adapters.security.passwords import Argon2Hasher
 from vidplat.adapters.security.playback import HmacUrlSigner
@@ -75,6 +77,8 @@ class Container:
             self._listening = asyncio.create_task(self.invalidations.listen(), name="cache invalidations")
 
     async def close(self) -> None:
+        # First, while everything they need is still open: a graceful stop keeps pending view credits.
+        await self.use_cases.background.drain(BACKGROUND_GRACE_SECONDS)
         if self._listening is not None:
             self._listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -96,6 +100,8 @@ async def _in_process() -> bool:
 
 
 STALE_TEMPORARY_SECONDS = 6 * 3600
+# Past the credit lock's 5 s bound and the pool's timeout behind it, inside a server's stop grace.
+BACKGROUND_GRACE_SECONDS = 20
 
 
 def saq_queue_name(settings: Settings) -> str:
@@ -114,7 +120,14 @@ def bootstrap(
     Tests pass a clock, a cheaper hasher or a faster job retry policy; nothing else varies.
     """
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    count_events()
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pgbouncer=settings.db_pgbouncer,
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     cache = MemoryReadCache(
@@ -141,8 +154,8 @@ def bootstrap(
         invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:cache", cache)
         publish = invalidations.publish
         lock = RedisLock(redis, settings.redis_prefix)
-        limiter = RedisAttemptLimiter(redis, settings.redis_prefix)
-        saq_queue = Queue.from_url(settings.redis_url, name=saq_queue_name(settings))
+        limiter = RedisAttemptLimiter(redis, settings.redis_prefix, fallback=MemoryAttemptLimiter(clock))
+        saq_queue = PrefixedQueue.from_url(settings.redis_url, name=saq_queue_name(settings))
         jobs = SaqJobQueue(saq_queue, job_policy)
         checks["lock"] = checks["job_queue"] = lambda: redis_ready(redis)
     else:
@@ -163,7 +176,13 @@ def bootstrap(
             lock=lock,
             jobs=jobs,
             storage=storage,
-            probe=PyAvProbe(),
+            probe=PyAvProbe(
+                MediaLimits(
+                    max_pixels=settings.media_max_pixels,
+                    max_duration_seconds=settings.media_max_duration_seconds,
+                    max_memory_bytes=settings.media_max_memory_mib * MIB,
+                )
+            ),
             cache=cache,
         ),
         Policy(
@@ -189,6 +208,8 @@ def bootstrap(
             [
                 Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
                 Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
+                # At start-up too: the jobs of a process that stopped died with it, their uploads did not.
+                Periodic("requeue_pending_uploads", 60, use_cases.requeue_pending_uploads),
             ]
         )
     return Container(

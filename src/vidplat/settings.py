@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIN_SECRET_BYTES = 32
+MAX_PORT = 65535
 
 
 class SettingsError(Exception):
@@ -52,6 +53,22 @@ class Settings:
     # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
     accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
+    log_format: str = "console"  # or "json": one object per line
+    worker_metrics_port: int | None = None  # the SAQ worker's own metrics endpoint; unset: none
+    # VIDPLAT_SIGNUP=closed: only `vidplat create-organization` creates organizations.
+    signup_open: bool = True
+    # Caps on one upload's media work (a decompression bomb fails its job, not the worker).
+    media_max_pixels: int = 8192 * 4320
+    media_max_duration_seconds: int = 6 * 3600
+    media_max_memory_mib: int = 2048
+    # Each process holds up to db_pool_size + db_max_overflow connections: size them so that every
+    # process together stays under the server's max_connections (or put PgBouncer in between).
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: int = 10
+    db_pgbouncer: bool = False  # the URL is PgBouncer in transaction mode: no pool, no prepared-statement reuse
+    # Peers (a reverse proxy) whose X-Forwarded-For `vidplat serve` believes: the client address
+    # that login and signup throttling count. Unset: the TCP peer is the client.
+    forwarded_allow_ips: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -85,6 +102,16 @@ class Settings:
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
             accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            log_format=_choice(reader, "LOG_FORMAT", ("console", "json")),
+            worker_metrics_port=_port(reader, "WORKER_METRICS_PORT"),
+            signup_open=_choice(reader, "SIGNUP", ("open", "closed")) == "open",
+            media_max_pixels=reader.number("MEDIA_MAX_PIXELS", 8192 * 4320),
+            media_max_duration_seconds=reader.number("MEDIA_MAX_DURATION_SECONDS", 6 * 3600),
+            media_max_memory_mib=reader.number("MEDIA_MAX_MEMORY_MIB", 2048),
+            db_max_overflow=reader.number("DB_MAX_OVERFLOW", 10, minimum=0),
+            db_pool_timeout_seconds=reader.number("DB_POOL_TIMEOUT_SECONDS", 10),
+            db_pgbouncer=reader.flag("DB_PGBOUNCER"),
+            forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
@@ -104,6 +131,21 @@ class Settings:
         )
 
 
+def _choice(reader: _Reader, name: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first is the default), case-insensitively."""
+    value = reader.text(name, allowed[0]).lower()
+    if value not in allowed:
+        raise SettingsError(f"VIDPLAT_{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _port(reader: _Reader, name: str) -> int | None:
+    port = reader.number(name, 0) or None
+    if port is not None and port > MAX_PORT:
+        raise SettingsError(f"VIDPLAT_{name} must be a TCP port (1 to {MAX_PORT}), got {port}")
+    return port
+
+
 def _location(prefix: str | None) -> str | None:
     if prefix is not None and not (prefix.startswith("/") and prefix.endswith("/")):
         raise SettingsError(f"VIDPLAT_ACCEL_REDIRECT_PREFIX must start and end with '/', got {prefix!r}")
@@ -121,7 +163,7 @@ class _Reader:
     def text(self, name: str, default: str) -> str:
         return self.optional(name) or default
 
-    def number(self, name: str, default: int) -> int:
+    def number(self, name: str, default: int, *, minimum: int = 1) -> int:
         raw = self.optional(name)
         if raw is None:
             return default
@@ -129,9 +171,20 @@ class _Reader:
             value = int(raw.replace("_", ""))
         except ValueError:
             raise SettingsError(f"VIDPLAT_{name} must be a whole number, got {raw!r}") from None
-        if value <= 0:
-            raise SettingsError(f"VIDPLAT_{name} must be positive, got {value}")
+        if value < minimum:
+            raise SettingsError(
+                f"VIDPLAT_{name} must be {'positive' if minimum == 1 else f'at least {minimum}'}, got {value}"
+            )
         return value
+
+    def flag(self, name: str) -> bool:
+        raw = (self.optional(name) or "0").lower()
+        if raw not in _FLAGS:
+            raise SettingsError(f"VIDPLAT_{name} must be 1 or 0, got {raw!r}")
+        return _FLAGS[raw]
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> str:

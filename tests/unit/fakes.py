@@ -14,7 +14,7 @@ from tests.unit.fake_store import PAID, TRIAL, FakeUnitOfWork, InMemoryStore
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.errors import InvalidToken, PayloadTooLarge
 from vidplat.domain.ports import LockUnavailable, UnreadableMedia
-from vidplat.domain.videos.model import MediaInfo
+from vidplat.domain.videos.model import MediaInfo, PlaybackClaims
 
 __all__ = [
     "PAID",
@@ -114,16 +114,16 @@ class FakeTokenCodec:
 
 
 class FakeUrlSigner:
-    """Playback grants bound to (user, video, expiry); tampered, other-video or expired ones raise InvalidToken."""
+    """Grants bound to (user, session, video, expiry); tampered, other-video or expired ones raise InvalidToken."""
 
-    def sign(self, user_id: UUID, video_id: UUID, expires_at: datetime) -> str:
-        return _seal(f"play|{user_id}|{video_id}|{expires_at.isoformat()}")
+    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str:
+        return _seal(f"play|{claims.user_id}|{claims.session_id}|{video_id}|{expires_at.isoformat()}")
 
-    def verify(self, token: str, video_id: UUID, now: datetime) -> UUID:
-        user, video, expires = _unseal(token, "play", 3)
+    def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
+        user, session, video, expires = _unseal(token, "play", 4)
         if UUID(video) != video_id or now >= datetime.fromisoformat(expires):
             raise InvalidToken
-        return UUID(user)
+        return PlaybackClaims(user_id=UUID(user), session_id=UUID(session))
 
 
 class FakeLock:

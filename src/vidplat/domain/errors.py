@@ -139,6 +139,11 @@ class RefreshTokenReused(Unauthenticated):
     message = "This refresh token was already used; the session has been revoked."
 
 
+class SignupClosed(Forbidden):
+    code = "signup_closed"
+    message = "Public signup is closed on this server; an operator creates organizations."
+
+
 class WrongPassword(Rejected):
     code = "wrong_password"
     message = "The current password is incorrect."
@@ -173,3 +178,15 @@ class VideoNotFound(NotFound):
 class VideoNotReady(NotFound):
     code = "video_not_ready"
     message = "The video is not ready yet."
+
+
+class VideoFailed(NotFound):
+    code = "video_failed"
+    message = "The video failed processing: it has no thumbnail or stream."
+
+
+class VideoNotDeleted(VideoNotFound):
+    """API.md: restoring a video that is not in the trash is a 404, told apart by its code."""
+
+    code = "video_not_deleted"
+    message = "The video is not deleted, so there is nothing to restore."

@@ -22,9 +22,9 @@ from uuid import UUID
 from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshToken, Role, Session, User, UserField
 from vidplat.domain.accounts.policy import Quota
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
-from vidplat.domain.pagination import Page, PageRequest
-from vidplat.domain.rewards.model import ViewCredit
-from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
+from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
+from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
+from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, Video, VideoField, VideoStatus
 from vidplat.domain.videos.renditions import Rung, TranscodeResult
 
 T = TypeVar("T")
@@ -55,12 +55,12 @@ class TokenCodec(Protocol):
 
 
 class UrlSigner(Protocol):
-    """Signs short-lived playback grants (user, video, expiry) with its own key."""
+    """Signs short-lived playback grants (user and session, video, expiry) with its own key."""
 
-    def sign(self, user_id: UUID, video_id: UUID, expires_at: datetime) -> str: ...
+    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str: ...
 
-    def verify(self, token: str, video_id: UUID, now: datetime) -> UUID:
-        """The user id the token was issued to; raises InvalidToken when tampered or expired."""
+    def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
+        """Whom the token was issued to; raises InvalidToken when tampered, expired or for another video."""
         ...
 
 
@@ -112,7 +112,10 @@ class ReadCache(Protocol):
 
 class JobQueue(Protocol):
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
-        """Schedule ProcessUpload; called only after the transaction that staged the upload commits."""
+        """Schedule ProcessUpload; called only after the transaction that staged the upload commits.
+
+        One job per upload: while the upload's job is queued or running, enqueuing it again is a no-op.
+        """
         ...
 
 
@@ -208,6 +211,10 @@ class OrganizationRepository(Protocol):
         """Serialise writers of the organization's aggregate for the rest of the transaction."""
         ...
 
+    async def lock_many(self, organization_ids: Collection[UUID]) -> None:
+        """`lock` for several, taken in id order so that two batches cannot deadlock."""
+        ...
+
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
@@ -227,10 +234,6 @@ class UserRepository(Protocol):
         """An active user by normalized email."""
         ...
 
-    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
-        """The active user, share-locked for the rest of the transaction: concurrent changes to it wait."""
-        ...
-
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
     ) -> Page[User]: ...
@@ -241,6 +244,10 @@ class UserRepository(Protocol):
 
     async def add_points(self, points: Mapping[UUID, int]) -> None:
         """Atomically add to each user's running total."""
+        ...
+
+    async def leaderboard(self, organization_id: UUID, page: PageRequest) -> Page[Standing]:
+        """Active users by points, highest first, equal totals by id."""
         ...
 
 
@@ -287,8 +294,14 @@ class SubscriptionRepository(Protocol):
 
     async def history(self, organization_id: UUID, page: PageRequest) -> Page[Subscription]: ...
 
-    async def lapsed(self, now: datetime, limit: int) -> Sequence[Subscription]:
-        """Current subscriptions whose end has passed, oldest first."""
+    async def lapsed(self, now: datetime, limit: int, *, after: Cursor | None = None) -> Sequence[Subscription]:
+        """Current subscriptions whose end has passed, by (ends_at, id), after `after` if given."""
+        ...
+
+    async def add_many(self, subscriptions: Sequence[Subscription]) -> None: ...
+
+    async def end_lapsed(self, subscription_ids: Collection[UUID]) -> set[UUID]:
+        """End each at its own `ends_at` if it is still current: the ids this call ended."""
         ...
 
 
@@ -324,7 +337,19 @@ class VideoRepository(Protocol):
         statuses: Sequence[VideoStatus] | None,
         title_query: str | None,
         deleted: bool = False,
-    ) -> Page[Video]: ...
+        total: int | None = None,
+    ) -> Page[Video]:
+        """Newest first; `total`, when the caller already has it from `count`, is not counted again."""
+        ...
+
+    async def count(
+        self,
+        organization_id: UUID,
+        *,
+        statuses: Sequence[VideoStatus] | None,
+        title_query: str | None,
+        deleted: bool = False,
+    ) -> int: ...
 
 
 class ViewCreditRepository(Protocol):
@@ -332,7 +357,13 @@ class ViewCreditRepository(Protocol):
         """Insert those whose (user, video) the ledger lacks: the ones this call inserted."""
         ...
 
-    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]: ...
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Slice[ViewCredit]:
+        """The user's credits, newest first (the running total is the user's points, not a count)."""
+        ...
+
+    async def viewers(self, organization_id: UUID, video_id: UUID, page: PageRequest) -> Page[Viewer]:
+        """The video's credits of active users, newest first."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from vidplat.domain.accounts.auth import Authenticate, Login, Logout, Refresh, TokenIssuer
+from vidplat.domain.accounts.auth import Authenticate, Login, Logout, Refresh, SessionCheck, TokenIssuer
 from vidplat.domain.accounts.policy import AuthPolicy
 from vidplat.domain.accounts.signup import SignUp
 from vidplat.domain.accounts.users import ChangeOwnPassword, CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser
+from vidplat.domain.background import Background
 from vidplat.domain.billing.use_cases import (
     ExpireSubscriptions,
     GetOrganization,
@@ -29,6 +30,7 @@ from vidplat.domain.ports import (
     UnitOfWorkFactory,
     UrlSigner,
 )
+from vidplat.domain.rewards.insights import Leaderboard, VideoViewers
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
 from vidplat.domain.videos.catalog import (
     DeleteVideo,
@@ -39,7 +41,7 @@ from vidplat.domain.videos.catalog import (
     RestoreVideo,
 )
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
-from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload
+from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
 
 
@@ -90,6 +92,7 @@ class UseCases:
     replace_video_file: ReplaceVideoFile
     process_upload: ProcessUpload
     fail_stuck_uploads: FailStuckUploads
+    requeue_pending_uploads: RequeuePendingUploads
     get_video: GetVideo
     list_videos: ListVideos
     list_deleted_videos: ListDeletedVideos
@@ -100,10 +103,15 @@ class UseCases:
     redeem_playback: RedeemPlayback
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
+    video_viewers: VideoViewers
+    leaderboard: Leaderboard
+    background: Background  # what use cases left running after answering (view credits): drained at stop
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     issuer = TokenIssuer(p.codec, policy.auth)
+    sessions = SessionCheck(p.uow, p.clock, p.cache)
+    background = Background()
     uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
     credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
     process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
@@ -112,7 +120,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         login=Login(p.uow, p.hasher, p.limiter, issuer, p.clock),
         refresh=Refresh(p.uow, issuer, p.clock),
         logout=Logout(p.uow, p.clock),
-        authenticate=Authenticate(p.uow, p.codec, p.clock, p.cache),
+        authenticate=Authenticate(p.codec, p.clock, sessions),
         get_user=GetUser(p.uow),
         list_users=ListUsers(p.uow),
         create_user=CreateUser(p.uow, p.hasher, p.clock),
@@ -130,6 +138,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         replace_video_file=ReplaceVideoFile(p.uow, uploads, p.clock),
         process_upload=process,
         fail_stuck_uploads=FailStuckUploads(p.uow, process, p.clock),
+        requeue_pending_uploads=RequeuePendingUploads(p.uow, p.jobs, p.clock),
         get_video=GetVideo(p.uow, p.cache),
         list_videos=ListVideos(p.uow, p.cache),
         list_deleted_videos=ListDeletedVideos(p.uow),
@@ -137,7 +146,10 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         delete_video=DeleteVideo(p.uow, p.clock),
         restore_video=RestoreVideo(p.uow, p.clock),
         issue_playback=IssuePlayback(p.uow, p.signer, p.clock, policy.playback_ttl),
-        redeem_playback=RedeemPlayback(p.uow, p.signer, p.clock),
-        open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
+        redeem_playback=RedeemPlayback(p.signer, p.clock, sessions),
+        open_stream=OpenStream(p.uow, p.storage, credit, p.cache, background),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
+        video_viewers=VideoViewers(p.uow),
+        leaderboard=Leaderboard(p.uow),
+        background=background,
     )

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
+from structlog.contextvars import bind_contextvars
+
+from vidplat.domain import events
+
 log = logging.getLogger(__name__)
 
 ProcessVideo = Callable[[UUID, str], Awaitable[None]]
+PROCESS_VIDEO = "process_video"  # the SAQ worker's name for the same job
 
 
 class InProcessJobQueue:
@@ -20,26 +26,35 @@ class InProcessJobQueue:
         self._process = process
         self._retries = retries
         self._retry_delay = retry_delay_seconds
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # by upload key: one job per upload, as SAQ keeps
 
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
+        # The task starts with a copy of the caller's context: the request's id and caller stay bound.
+        if upload_key in self._tasks:
+            return
         task = asyncio.create_task(self._run(video_id, upload_key), name=f"process-video-{video_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[upload_key] = task
+        task.add_done_callback(lambda _: self._tasks.pop(upload_key, None))
 
     async def _run(self, video_id: UUID, upload_key: str) -> None:
+        bind_contextvars(job=PROCESS_VIDEO, job_key=f"{PROCESS_VIDEO}:{upload_key}")
         for attempt in range(1, self._retries + 1):
+            started = time.perf_counter()
             try:
                 await self._process(video_id, upload_key)
-                return
             except Exception:
                 log.exception("processing video %s failed (attempt %d of %d)", video_id, attempt, self._retries)
-                await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
+            else:
+                _finished(PROCESS_VIDEO, "complete", started)
+                return
+            _finished(PROCESS_VIDEO, "failed" if attempt == self._retries else "retried", started)
+            await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        tasks = list(self._tasks.values())
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +82,20 @@ class InProcessScheduler:
 
     @staticmethod
     async def _loop(job: Periodic) -> None:
+        bind_contextvars(job=job.name)
         while True:
+            outcome, started = "complete", time.perf_counter()
             try:
                 await job.run()
             except Exception:
+                outcome = "failed"
                 log.exception("periodic job %s failed", job.name)
+            _finished(job.name, outcome, started)
             await asyncio.sleep(job.every_seconds)
+
+
+def _finished(function: str, outcome: str, started: float) -> None:
+    seconds = time.perf_counter() - started
+    events.record(
+        "job_finished", "job finished", level=logging.DEBUG, function=function, outcome=outcome, seconds=seconds
+    )
