@@ -10,9 +10,9 @@ import m3u8  # type: ignore[import-untyped]
 import pytest
 
 from tests.media import make_mkv, make_mp4, make_webm, rotate_mp4, truncate
-from vidplat.adapters.media.transcode import SubprocessTranscoder
+from vidplat.adapters.media.transcode import SubprocessTranscoder, TranscodeLimits
 from vidplat.domain.ports import TranscodeFailed
-from vidplat.domain.videos.renditions import STANDARD_LADDER, TranscodeLimits, TranscodeResult
+from vidplat.domain.videos.renditions import STANDARD_LADDER, TranscodeResult
 
 transcoder = SubprocessTranscoder()
 
@@ -167,9 +167,9 @@ async def test_a_file_that_is_not_video_fails(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("limits", "reason"),
     [
-        (TranscodeLimits(max_duration_seconds=1), "longer than 1 seconds"),
-        (TranscodeLimits(max_pixels=320 * 239), "larger than 76480 pixels"),
-        (TranscodeLimits(memory_bytes=160 * 1024**2), "memory|unexpectedly"),
+        (TranscodeLimits(max_duration_seconds=1), "longer than the 1 s allowed"),
+        (TranscodeLimits(max_pixels=320 * 239), "more than the 76,480 pixels allowed"),
+        (TranscodeLimits(max_memory_bytes=160 * 1024**2), "memory|unexpectedly"),
     ],
 )
 async def test_caps_fail_the_transcode_with_a_reason(tmp_path: Path, limits: TranscodeLimits, reason: str) -> None:

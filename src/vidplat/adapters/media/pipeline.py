@@ -14,16 +14,11 @@ from av.video.stream import VideoStream
 
 from vidplat.adapters.media.containers import MEDIA_ERRORS, container_kind, open_input, video_stream
 from vidplat.adapters.media.hls import SAMPLE_RATE, RenditionWriter, mark_keyframe, master_playlist
+from vidplat.adapters.media.limits import MediaLimits
 from vidplat.adapters.media.storyboard import Storyboard
 from vidplat.adapters.media.upright import Upright
 from vidplat.domain.ports import TranscodeFailed, UnreadableMedia
-from vidplat.domain.videos.renditions import (
-    SEGMENT_SECONDS,
-    Rung,
-    TranscodeLimits,
-    TranscodeResult,
-    select_renditions,
-)
+from vidplat.domain.videos.renditions import SEGMENT_SECONDS, Rung, TranscodeResult, select_renditions
 
 MASTER = "master.m3u8"
 _DEFAULT_RATE = 30
@@ -33,7 +28,7 @@ _SLACK_RATIO = 0.05
 
 
 def transcode_to_hls(
-    source: Path, out_dir: Path, ladder: Sequence[Rung], limits: TranscodeLimits, progress: Callable[[int], None]
+    source: Path, out_dir: Path, ladder: Sequence[Rung], limits: MediaLimits, progress: Callable[[int], None]
 ) -> TranscodeResult:
     """Write master.m3u8, one HLS rendition per directory and the storyboard into out_dir."""
     try:
@@ -49,12 +44,14 @@ class _Transcode:
         container: InputContainer,
         out_dir: Path,
         ladder: Sequence[Rung],
-        limits: TranscodeLimits,
+        limits: MediaLimits,
         progress: Callable[[int], None],
     ) -> None:
         self.container, self.out_dir, self.ladder, self.limits = container, out_dir, ladder, limits
         self.progress = progress
-        self.video = video_stream(container)
+        self.video = video_stream(container, limits)
+        # Unlike a probe, a transcode decodes every frame: all the cores' threads (the cap holds regardless).
+        self.video.codec_context.thread_count = 0
         self.video.thread_type = "AUTO"
         self.audio = container.streams.audio[0] if container.streams.audio else None
         self.declared = _declared_duration(container, self.video)
@@ -83,11 +80,8 @@ class _Transcode:
         return TranscodeResult(renditions=renditions, duration_seconds=round(end, 3), has_audio=has_audio)
 
     def _check_header(self) -> None:
-        if self.declared is not None and self.declared > self.limits.max_duration_seconds:
-            raise TranscodeFailed(f"The video is longer than {self.limits.max_duration_seconds:g} seconds.")
-        context = self.video.codec_context
-        if context.width * context.height > self.limits.max_pixels:
-            raise TranscodeFailed(f"The picture is larger than {self.limits.max_pixels} pixels.")
+        if self.declared is not None:
+            self.limits.check_duration(self.declared)
 
     def _encode(self) -> tuple[float, Storyboard]:
         upright: Upright | None = None
@@ -110,8 +104,7 @@ class _Transcode:
                 last_pts = pts = max(last_pts + 1, (picture.pts or 0) - (origin or 0))
                 picture.pts = pts
                 at = float(pts * self.video.time_base) if self.video.time_base else 0.0
-                if at > self.limits.max_duration_seconds + _MIN_SLACK_SECONDS:
-                    raise TranscodeFailed(f"The video is longer than {self.limits.max_duration_seconds:g} seconds.")
+                self.limits.check_duration(at)  # headers may understate it
                 mark_keyframe(picture, at >= next_key)
                 while next_key <= at:
                     next_key += SEGMENT_SECONDS
@@ -149,8 +142,7 @@ class _Transcode:
     def _start(self, first: VideoFrame) -> Upright:
         """Pick the renditions from the first picture as displayed, and open their writers."""
         upright = Upright(first, self.video.time_base or Fraction(1, 90_000))
-        if upright.width * upright.height > self.limits.max_pixels:
-            raise TranscodeFailed(f"The picture is larger than {self.limits.max_pixels} pixels.")
+        self.limits.check_frame(upright.width, upright.height)
         self._origin_seconds = float((first.pts or 0) * (self.video.time_base or 0))
         for rendition in select_renditions(upright.width, upright.height, self.ladder):
             self.writers.append(

@@ -15,13 +15,24 @@ import shutil
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.domain.ports import TranscodeFailed
-from vidplat.domain.videos.renditions import Rendition, Rung, TranscodeLimits, TranscodeResult
+from vidplat.domain.videos.renditions import Rendition, Rung, TranscodeResult
 
 CHILD = "vidplat.adapters.media.transcode_child"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscodeLimits(MediaLimits):
+    """The upload caps, plus what one transcode may use; past them it fails with a reason."""
+
+    max_memory_bytes: int = 4096 * MIB  # five encoders and their lookahead need more than a probe
+    cpu_seconds: int = 6 * 3600
+    niceness: int = 10  # added to the child's nice value, so the server's requests are served first
 
 
 class SubprocessTranscoder:

@@ -11,15 +11,16 @@ import traceback
 from pathlib import Path
 
 from vidplat.adapters.media.pipeline import transcode_to_hls
+from vidplat.adapters.media.transcode import TranscodeLimits
 from vidplat.domain.ports import TranscodeFailed
-from vidplat.domain.videos.renditions import Rung, TranscodeLimits
+from vidplat.domain.videos.renditions import Rung
 
 
 def main() -> int:
     job = json.load(sys.stdin)
     limits = TranscodeLimits(**job["limits"])
     # After the imports, so the limits bound the media work, not the interpreter's start.
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
     os.nice(limits.niceness)  # the server's requests go first on a shared machine
     try:

@@ -48,17 +48,6 @@ class Rendition:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TranscodeLimits:
-    """Caps on what a transcode accepts and may use; past them it fails with a reason."""
-
-    max_duration_seconds: float = 4 * 3600
-    max_pixels: int = 3840 * 2160
-    memory_bytes: int = 4 * 1024**3
-    cpu_seconds: int = 6 * 3600
-    niceness: int = 10  # added to the transcoder's nice value, so requests are served first
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class TranscodeResult:
     renditions: tuple[Rendition, ...]
     duration_seconds: float
