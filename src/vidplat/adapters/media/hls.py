@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 from av.audio.frame import AudioFrame
 from av.video.frame import PictureType, VideoFrame
+from av.video.reformatter import VideoReformatter
 
 from vidplat.domain.videos.renditions import AUDIO_BITRATE, SEGMENT_SECONDS, Rendition
 
@@ -96,9 +97,12 @@ class RenditionWriter:
 
     def _encode_all(self) -> None:
         width, height = self.rendition.width, self.rendition.height
+        # A scaler of its own: frame.reformat() would share one swscale context, cached on the
+        # decoded frame, between every rendition's thread at once (not thread-safe; it hangs).
+        scaler = VideoReformatter()
         while (frame := self._queue.get()) is not _DONE:
             if isinstance(frame, VideoFrame):
-                picture = frame.reformat(width, height, format="yuv420p", interpolation=SCALER)
+                picture = scaler.reformat(frame, width, height, format="yuv420p", interpolation=SCALER)
                 if picture is not frame:
                     picture.pict_type = frame.pict_type
                 self._output.mux(self._video.encode(picture))

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from av.video.frame import VideoFrame
+from av.video.reformatter import VideoReformatter
 
 from vidplat.adapters.media.thumbnail import encode_jpeg
 
@@ -26,10 +27,11 @@ class Storyboard:
         tile_width = min(TILE_WIDTH, width) // 2 * 2
         self.size = (max(2, tile_width), max(2, round(height * tile_width / width / 2) * 2))
         self.tiles: list[VideoFrame] = []
+        self._scaler = VideoReformatter()  # not the frame's own: the renditions' threads must not share it
 
     def offer(self, frame: VideoFrame, at: float) -> None:
         if len(self.tiles) < MAX_TILES and at >= len(self.tiles) * self.interval:
-            self.tiles.append(frame.reformat(*self.size, format="yuv420p"))
+            self.tiles.append(self._scaler.reformat(frame, *self.size, format="yuv420p"))
 
     def write(self, directory: Path, duration: float) -> None:
         """The sprite and its track; each cue spans its tile's interval, the last one up to `duration`."""
