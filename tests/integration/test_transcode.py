@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 from pathlib import Path
 
 import av
@@ -176,4 +178,35 @@ async def test_caps_fail_the_transcode_with_a_reason(tmp_path: Path, limits: Tra
     source = make_mp4(tmp_path / "in.mp4", seconds=2, width=320, height=240)
     with pytest.raises(TranscodeFailed, match=reason):
         await transcode(source, tmp_path / "out", SubprocessTranscoder(limits))
+    assert not (tmp_path / "out").exists()
+
+
+def transcoder_children() -> list[int]:
+    """Our own child processes that run the transcoder."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat, command = (entry / "stat").read_text(), (entry / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"transcode_child" in command:
+            found.append(int(entry.name))
+    return found
+
+
+async def test_a_cancelled_transcode_stops_its_child_and_leaves_nothing(tmp_path: Path) -> None:
+    source = make_mp4(tmp_path / "in.mp4", seconds=4, width=320, height=240)
+    reporting = asyncio.Event()
+
+    async def hold(percent: int) -> None:
+        reporting.set()
+        await asyncio.Event().wait()  # the transcode stays here, mid-way, until it is cancelled
+
+    job = asyncio.create_task(transcoder.transcode(source, tmp_path / "out", STANDARD_LADDER, hold))
+    await reporting.wait()
+    assert len(transcoder_children()) == 1
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert transcoder_children() == []
     assert not (tmp_path / "out").exists()
