@@ -23,6 +23,7 @@ class Bench:
     world: World
     run_dir: Path
     small_video: Path
+    big_video: Path
     upload_file: Path
 
     @property

@@ -62,6 +62,7 @@ class Tab:
         self.socket = socket
         self.ids = itertools.count(1)
         self.requests: list[str] = []
+        self.errors: list[str] = []  # console errors, CSP refusals among them
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         ident = next(self.ids)
@@ -70,6 +71,8 @@ class Tab:
             message = json.loads(await asyncio.wait_for(self.socket.recv(), 30))
             if message.get("method") == "Network.requestWillBeSent":
                 self.requests.append(message["params"]["request"]["url"])
+            if message.get("method") == "Log.entryAdded" and message["params"]["entry"]["level"] == "error":
+                self.errors.append(message["params"]["entry"]["text"][:200])
             if message.get("id") == ident:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
@@ -114,6 +117,7 @@ async def _drive(port: int, base: str, token: str) -> list[str]:
     async with websockets.connect(page["webSocketDebuggerUrl"], max_size=None) as socket:
         tab = Tab(socket)
         await tab.call("Network.enable")
+        await tab.call("Log.enable")
         await tab.call("Page.enable")
         report = []
         for path, name in (("/docs/scalar", "docs-scalar"), ("/docs", "docs-swagger")):
@@ -129,7 +133,8 @@ async def _drive(port: int, base: str, token: str) -> list[str]:
         report.append(f"Try it out GET /api/v1/users/me with the bearer token: {status['result'].get('value')}")
         outside = sorted({u for u in tab.requests if not u.startswith((base, "data:", "blob:"))})
         report.append(f"requests: {len(tab.requests)}, outside {base}: {outside or 'none'}")
-        if status["result"].get("value") != "200" or outside:
+        report.append(f"console errors: {tab.errors or 'none'}")
+        if status["result"].get("value") != "200" or outside or tab.errors:
             raise SystemExit("\n".join([*report, "FAILED"]))
         return report
 

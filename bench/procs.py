@@ -59,6 +59,10 @@ class Processes:
         self._log_dir = log_dir
         self._running: list[_Child] = []
 
+    @property
+    def log_dir(self) -> Path:
+        return self._log_dir
+
     def start(
         self, name: str, argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, grace: float = STOP_GRACE_SECONDS
     ) -> subprocess.Popen[bytes]:
@@ -85,6 +89,11 @@ class Processes:
             proc.wait()
         # Children that outlived their leader (a worker mid-request) still carry the group id.
         _signal_group(proc, signal.SIGKILL)
+
+    def stop_named(self, name: str) -> None:
+        """Stop the process started under that name, if it is still running."""
+        for child in [c for c in self._running if c.name == name]:
+            self.stop(child.proc)
 
     def stop_all(self) -> None:
         """In reverse order of starting: what came last (nginx, the embedded runs) goes first."""

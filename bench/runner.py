@@ -22,6 +22,7 @@ from bench.results import RESULTS_DIR, Row, failed_row, render, write_json
 from bench.scenarios.api import s5, s6
 from bench.scenarios.coldstart import s8
 from bench.scenarios.credits import s4
+from bench.scenarios.objectstore import s9
 from bench.scenarios.streaming import s1, s2, s3
 from bench.scenarios.transcode import s10
 from bench.scenarios.upload import s7
@@ -45,6 +46,7 @@ PLAN: list[tuple[str, str, Scenario]] = [
     ("S6", "logins while /health is probed", s6),
     ("S4", "credit burst", s4),
     ("S7", "large upload", s7),
+    ("S9", "S3 storage: downloads, redirects, a large upload", s9),
     ("S8", "cold start, embedded", s8),
 ]
 # Scenarios that seed and serve their own data: they need none of the above, and run after it.
@@ -137,6 +139,7 @@ async def _prepare(clock: Clock, profile: Profile, processes: Processes, state: 
         world=world,
         run_dir=run_dir,
         small_video=small,
+        big_video=big,
         upload_file=upload_file,
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.s3 import S3Service, moto_s3
 from tests.services import throwaway_database, throwaway_redis
 
 pytest_plugins = ["tests.integration.sql_fixtures", "tests.integration.redis_fixtures"]
@@ -49,3 +50,10 @@ def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
     return reason.removeprefix("Skipped: ")
+
+
+@pytest.fixture(scope="session")
+def s3_service() -> Iterator[S3Service]:
+    """An in-process S3 emulator (moto) with a bucket; each user takes its own key prefix."""
+    with moto_s3() as service:
+        yield service

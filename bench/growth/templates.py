@@ -4,6 +4,7 @@ or two, copying it (CREATE DATABASE ... TEMPLATE) a few seconds."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -25,10 +26,10 @@ def sqlalchemy_url(database: str) -> str:
 
 
 def template_name(size: Size) -> str:
-    """Named after the schema head, and a digest of every revision and of the seed: a new or
-    re-chained revision, or another seed, seeds afresh."""
+    """Named after the schema head, and a digest of every revision file and of the seed: a new or
+    edited revision, or another seed, seeds afresh."""
     script = ScriptDirectory.from_config(alembic_config(POSTGRES_URL))
-    chain = [f"{r.revision}<{r.down_revision}" for r in script.walk_revisions()]
+    chain = [Path(r.path).read_text() for r in script.walk_revisions()]
     digest = hashlib.sha256("\n".join([*chain, *statements(size)]).encode()).hexdigest()[:8]
     return f"{PREFIX}{size.name.replace('-', '_')}_{script.get_current_head()}_{digest}"
 

@@ -7,6 +7,10 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from redis.asyncio import Redis
 from saq import Queue
@@ -20,6 +24,7 @@ from vidplat.adapters.local.lock import InProcessLock
 from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.adapters.media.probe import PyAvProbe
 from vidplat.adapters.metrics import count_events
+from vidplat.adapters.outbound.webhooks import GuardedWebhookSender
 from vidplat.adapters.redis.health import redis_ready
 from vidplat.adapters.redis.invalidations import RedisInvalidations
 from vidplat.adapters.redis.limiter import RedisAttemptLimiter
@@ -35,9 +40,14 @@ from vidplat.domain.accounts.policy import AuthPolicy, Quota
 from vidplat.domain.pagination import Page
 from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
-from vidplat.settings import Settings
+from vidplat.domain.webhooks.delivery import enqueue_deliveries
+from vidplat.settings import Settings, StorageSettings
 
-Check = Callable[[], Awaitable[bool]]
+if TYPE_CHECKING:
+    from vidplat.adapters.storage.s3 import S3Storage
+
+Check = Callable[[], Awaitable[bool | str]]  # True, or False / a word saying what is wrong
+MediaStore: TypeAlias = "LocalStorage | S3Storage"
 # Rows a process's read cache may hold (a page of the catalog weighs its items): about 1 KB
 # each, so tens of MB at most, whatever mix of sessions, videos and pages is asked for.
 CACHE_MAX_ROWS = 20_000
@@ -55,7 +65,7 @@ class Container:
     use_cases: UseCases
     checks: dict[str, Check]
     engine: AsyncEngine
-    storage: LocalStorage
+    storage: MediaStore
     cache: MemoryReadCache
     redis: Redis | None = None
     saq_queue: Queue | None = None
@@ -67,8 +77,8 @@ class Container:
     async def start(self, *, run_schedules: bool = True, cache_reads: bool = True) -> None:
         """Connect and start the background tasks; `cache_reads=False` (the SAQ worker) leaves the
         production read cache off, so it needs no subscription to other processes' changes."""
-        # Writes still unfinished after hours were cut short by a crash: nothing will finish them.
-        await self.storage.sweep_temporary(STALE_TEMPORARY_SECONDS)
+        # Writes idle that long were cut short by a crash: nothing will finish them.
+        await self.storage.sweep_temporary(timedelta(seconds=self.settings.storage.staging_ttl_seconds))
         if self.saq_queue is not None:
             await self.saq_queue.connect()
         if self.scheduler is not None and run_schedules:
@@ -99,7 +109,30 @@ async def _in_process() -> bool:
     return True
 
 
-STALE_TEMPORARY_SECONDS = 6 * 3600
+def media_store(settings: StorageSettings, scratch_dir: Path) -> MediaStore:
+    """The store VIDPLAT_STORAGE_URL names; `scratch_dir` holds local copies for the media tools."""
+    if not settings.is_s3:
+        return LocalStorage(Path(url2pathname(urlparse(settings.url).path)))
+    # Imported only when used: obstore costs the embedded mode's cold start tens of milliseconds.
+    from vidplat.adapters.storage.s3 import S3Storage, s3_store
+
+    store = s3_store(
+        settings.url,
+        endpoint=settings.s3_endpoint_url,
+        access_key_id=settings.aws_access_key_id,
+        secret_access_key=settings.aws_secret_access_key,
+        region=settings.aws_region,
+    )
+    return S3Storage(store, scratch_dir)
+
+
+async def check_storage(settings: Settings) -> None:
+    """Raise StoreUnreachable (one line for the operator) unless the configured object store answers."""
+    store = media_store(settings.storage, settings.data_dir / "scratch")
+    if not isinstance(store, LocalStorage):
+        await store.check()
+
+
 # Past the credit lock's 5 s bound and the pool's timeout behind it, inside a server's stop grace.
 BACKGROUND_GRACE_SECONDS = 20
 
@@ -138,10 +171,10 @@ def bootstrap(
         # With Redis, other processes write too: off until their invalidations are heard.
         active=settings.embedded,
     )
-    storage = LocalStorage(settings.media_dir)
+    storage = media_store(settings.storage, settings.data_dir / "scratch")
     auth = settings.auth
     hasher = hasher or Argon2Hasher(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
-    checks: dict[str, Check] = {"database": lambda: database_ready(engine)}
+    checks: dict[str, Check] = {"database": lambda: database_ready(engine), "storage": storage.ready}
     redis: Redis | None = None
     invalidations: RedisInvalidations | None = None
     saq_queue: Queue | None = None
@@ -163,11 +196,15 @@ def bootstrap(
         lock = InProcessLock()
         limiter = MemoryAttemptLimiter(clock)
         # Late-bound: the job runner and the use cases it runs are built from each other.
-        jobs = in_process = InProcessJobQueue(lambda video_id, key: use_cases.process_upload(video_id, key))  # noqa: PLW0108
+        jobs = in_process = InProcessJobQueue(
+            lambda video_id, key: use_cases.process_upload(video_id, key),  # noqa: PLW0108
+            deliver=lambda delivery_id: use_cases.deliver_webhook(delivery_id),  # noqa: PLW0108
+        )
         checks["lock"] = checks["job_queue"] = _in_process
+    uow = unit_of_work_factory(sessions, publish, lambda deliveries: enqueue_deliveries(jobs, deliveries))
     use_cases = build_use_cases(
         Ports(
-            uow=unit_of_work_factory(sessions, publish),
+            uow=uow,
             clock=clock,
             hasher=hasher,
             codec=JwtTokenCodec(auth.jwt_secret),
@@ -177,13 +214,16 @@ def bootstrap(
             jobs=jobs,
             storage=storage,
             probe=PyAvProbe(
+                storage.scratch,
                 MediaLimits(
                     max_pixels=settings.media_max_pixels,
                     max_duration_seconds=settings.media_max_duration_seconds,
                     max_memory_bytes=settings.media_max_memory_mib * MIB,
-                )
+                ),
             ),
             cache=cache,
+            webhook_uow=uow,
+            webhook_sender=GuardedWebhookSender(allow_private=settings.webhooks_allow_private),
         ),
         Policy(
             auth=AuthPolicy(
@@ -200,6 +240,8 @@ def bootstrap(
             view_points=settings.view_points,
             playback_ttl=timedelta(seconds=auth.playback_ttl_seconds),
             max_upload_bytes=settings.max_upload_bytes,
+            staging_ttl=timedelta(seconds=settings.storage.staging_ttl_seconds),
+            webhooks_key=settings.webhooks_key.encode() if settings.webhooks_key else None,
         ),
     )
     scheduler = None
@@ -208,6 +250,8 @@ def bootstrap(
             [
                 Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
                 Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
+                Periodic("sweep_storage", 60, use_cases.sweep_storage),
+                Periodic("sweep_webhooks", 60, use_cases.sweep_webhooks),
                 # At start-up too: the jobs of a process that stopped died with it, their uploads did not.
                 Periodic("requeue_pending_uploads", 60, use_cases.requeue_pending_uploads),
             ]

@@ -36,12 +36,30 @@ class AuthSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StorageSettings:
+    """Where media lives (API.md, "Object storage")."""
+
+    url: str  # file:///abs/path or s3://bucket/optional/prefix
+    s3_endpoint_url: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_region: str | None = None
+    staging_ttl_seconds: int = 3600
+    stream_delivery: str = "proxy"  # or "redirect": 307 to a presigned URL
+
+    @property
+    def is_s3(self) -> bool:
+        return self.url.startswith("s3://")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     data_dir: Path
     media_dir: Path
     database_url: str
     redis_url: str | None
     auth: AuthSettings
+    storage: StorageSettings
     redis_prefix: str = "vidplat"
     db_pool_size: int = 10
     cache_ttl_seconds: int = 10
@@ -69,6 +87,9 @@ class Settings:
     # Peers (a reverse proxy) whose X-Forwarded-For `vidplat serve` believes: the client address
     # that login and signup throttling count. Unset: the TCP peer is the client.
     forwarded_allow_ips: str | None = None
+    # Webhook signing secrets are derived from this key (domain/webhooks/secrets.py); None: webhooks off.
+    webhooks_key: str | None = None
+    webhooks_allow_private: bool = False  # lets webhooks call private, loopback and link-local addresses
 
     @property
     def embedded(self) -> bool:
@@ -87,9 +108,10 @@ class Settings:
         redis_url = reader.optional("REDIS_URL")
         database_url = reader.text("DATABASE_URL", f"sqlite+aiosqlite:///{data_dir / 'vidplat.db'}")
         production = redis_url is not None or not database_url.startswith("sqlite")
+        media_dir = Path(reader.text("MEDIA_DIR", str(data_dir / "media"))).resolve()
         return cls(
             data_dir=data_dir,
-            media_dir=Path(reader.text("MEDIA_DIR", str(data_dir / "media"))).resolve(),
+            media_dir=media_dir,
             database_url=database_url,
             redis_url=redis_url,
             redis_prefix=reader.text("REDIS_PREFIX", "vidplat"),
@@ -112,6 +134,9 @@ class Settings:
             db_pool_timeout_seconds=reader.number("DB_POOL_TIMEOUT_SECONDS", 10),
             db_pgbouncer=reader.flag("DB_PGBOUNCER"),
             forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
+            storage=_storage(reader, env, media_dir),
+            webhooks_key=_optional_secret(reader, "WEBHOOKS_KEY", data_dir, generate=not production),
+            webhooks_allow_private=reader.flag("WEBHOOKS_ALLOW_PRIVATE"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
@@ -129,6 +154,32 @@ class Settings:
                 signup_address_window_seconds=reader.number("SIGNUP_ADDRESS_WINDOW_SECONDS", 3600),
             ),
         )
+
+
+def _storage(reader: _Reader, env: Mapping[str, str], media_dir: Path) -> StorageSettings:
+    url = reader.text("STORAGE_URL", media_dir.as_uri())
+    delivery = reader.text("STREAM_DELIVERY", "proxy").lower()
+    if delivery not in {"proxy", "redirect"}:
+        raise SettingsError(f"VIDPLAT_STREAM_DELIVERY must be 'proxy' or 'redirect', got {delivery!r}")
+    if url.startswith("file://"):
+        if not url.startswith("file:///"):
+            raise SettingsError(f"VIDPLAT_STORAGE_URL must be file:///absolute/path, got {url!r}")
+    elif not (url.startswith("s3://") and url[len("s3://") :].split("/", 1)[0]):
+        raise SettingsError(f"VIDPLAT_STORAGE_URL must be file:///abs/path or s3://bucket/prefix, got {url!r}")
+
+    def aws(name: str) -> str | None:
+        return env.get(name, "").strip() or None
+
+    return StorageSettings(
+        url=url,
+        # The AWS SDKs' own variables as a fallback, so a store set up for them works as it is.
+        s3_endpoint_url=reader.optional("S3_ENDPOINT_URL") or aws("AWS_ENDPOINT_URL_S3") or aws("AWS_ENDPOINT_URL"),
+        aws_access_key_id=aws("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=aws("AWS_SECRET_ACCESS_KEY"),
+        aws_region=aws("AWS_REGION") or aws("AWS_DEFAULT_REGION"),
+        staging_ttl_seconds=reader.number("STAGING_TTL_SECONDS", 3600),
+        stream_delivery=delivery,
+    )
 
 
 def _choice(reader: _Reader, name: str, allowed: tuple[str, ...]) -> str:
@@ -197,6 +248,13 @@ def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> st
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"VIDPLAT_{name} must be at least {MIN_SECRET_BYTES} bytes long")
     return value
+
+
+def _optional_secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> str | None:
+    """Like _secret, but outside the embedded mode an unset one turns its feature off instead of failing."""
+    if reader.optional(name) is None and not generate:
+        return None
+    return _secret(reader, name, data_dir, generate=generate)
 
 
 def _generated_secret(path: Path) -> str:

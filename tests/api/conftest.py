@@ -8,6 +8,7 @@ portal; the test's own loop only drives requests and polls.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ from vidplat.entrypoints.http.app import create_app
 from vidplat.settings import Settings
 
 WIRINGS = ("embedded", "production")
+# Modules that set ALSO_ON_S3 = True run on the production wiring with S3 storage as well;
+# VIDPLAT_TEST_STORAGE=s3 runs every API test on S3 instead of local files.
+S3_EVERYWHERE = os.environ.get("VIDPLAT_TEST_STORAGE") == "s3"
 
 # Cheap hashing: argon2 at its defaults would dominate the run time.
 CHEAP_ARGON2 = {
@@ -44,6 +48,22 @@ KEPT_TABLES = frozenset({"plans"})
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "api_settings(**env): extra VIDPLAT_* variables for the `api` fixture")
+    config.addinivalue_line("markers", "local_files: a behaviour of file:// storage only (nginx offload)")
+    config.addinivalue_line("markers", "s3_only: a behaviour of S3 storage only (redirect delivery), on both wirings")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise `backend`: each wiring on local files, and on S3 where the module asks for it."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    local_only = metafunc.definition.get_closest_marker("local_files") is not None
+    if metafunc.definition.get_closest_marker("s3_only") is not None or (S3_EVERYWHERE and not local_only):
+        params = [f"{wiring}+s3" for wiring in WIRINGS]
+    else:
+        params = list(WIRINGS)
+        if getattr(metafunc.module, "ALSO_ON_S3", False) and not local_only:
+            params.append("production+s3")
+    metafunc.parametrize("backend", params, indirect=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +80,18 @@ def api_database() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=WIRINGS)
+@pytest.fixture
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """The environment of one wiring; each test gets its own data dir, media dir and Redis prefix."""
+    """The environment of one wiring; each test gets its own data dir, media dir (or S3 prefix) and Redis prefix."""
+    wiring, _, storage = str(request.param).partition("+")
     env = {
         **CHEAP_ARGON2,
         "VIDPLAT_DATA_DIR": str(tmp_path / "data"),
         "VIDPLAT_MEDIA_DIR": str(tmp_path / "media"),
     }
-    if request.param == "production":
+    if storage == "s3":
+        env |= request.getfixturevalue("s3_service").env()
+    if wiring == "production":
         redis_url, prefix = request.getfixturevalue("redis_service")
         env |= {
             "VIDPLAT_DATABASE_URL": request.getfixturevalue("api_database"),
@@ -76,11 +99,12 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
             "VIDPLAT_REDIS_PREFIX": f"{prefix}-{uuid4().hex[:8]}",
             "VIDPLAT_JWT_SECRET": secrets.token_urlsafe(48),
             "VIDPLAT_PLAYBACK_SECRET": secrets.token_urlsafe(48),
+            "VIDPLAT_WEBHOOKS_KEY": secrets.token_urlsafe(48),
         }
     marker = request.node.get_closest_marker("api_settings")
     if marker is not None:
         env |= {name: str(value) for name, value in marker.kwargs.items()}
-    return Backend(wiring=str(request.param), env=env)
+    return Backend(wiring=wiring, env=env)
 
 
 @pytest.fixture
@@ -102,7 +126,7 @@ async def api(backend: Backend, tmp_path: Path) -> AsyncIterator[Api]:
             container=container,
             clock=clock,
             wiring=backend.wiring,
-            media_dir=settings.media_dir,
+            storage=container.storage,
             scratch_dir=scratch,
         )
         if not settings.embedded:

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from tests.api.harness import BackgroundWorker
 from tests.clock import ShiftableClock
 from tests.media import make_mp4
-from vidplat.bootstrap import Container
+from vidplat.bootstrap import Container, MediaStore
 
 T = TypeVar("T")
 
@@ -79,7 +79,7 @@ class Api:
     container: Container
     clock: ShiftableClock
     wiring: str
-    media_dir: Path
+    storage: MediaStore
     scratch_dir: Path
     worker: BackgroundWorker | None = None
     _mp4_cache: dict[tuple[float, int, int], bytes] = field(default_factory=dict)
@@ -218,7 +218,8 @@ class Api:
         self, account: Account | None, video_id: str, headers: Mapping[str, str] | None = None, *, method: str = "GET"
     ) -> httpx.Response:
         merged = {**(account.auth if account else {}), **(headers or {})}
-        return await self.client.request(method, f"/api/v1/videos/{video_id}/stream", headers=merged)
+        path = f"/api/v1/videos/{video_id}/stream"
+        return await self.client.request(method, path, headers=merged, follow_redirects=False)
 
     async def settled(self) -> None:
         """Wait for what the app left running after its answers: the view credits of streams."""
@@ -234,5 +235,10 @@ class Api:
 
     # --- files the app left behind ---------------------------------------------------------
 
-    def stored_files(self) -> list[Path]:
-        return sorted(p for p in self.media_dir.rglob("*") if p.is_file()) if self.media_dir.exists() else []
+    async def stored_keys(self) -> list[str]:
+        """Every object in the store (local files or S3), read in the app's loop."""
+
+        async def keys() -> list[str]:
+            return sorted([stored.key async for stored in self.storage.list("")])
+
+        return await self.run(keys)

@@ -82,4 +82,4 @@ async def test_an_upload_form_refuses_a_nul_in_its_text_fields(api: Api, field: 
     _field_error(assert_problem(response, 422, "validation_error"), field)
     listed = await api.client.get(VIDEOS, headers=admin.auth)
     assert listed.json()["total"] == 0
-    assert api.stored_files() == []
+    assert await api.stored_keys() == []

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from litestar import Request
+from litestar.exceptions import ServiceUnavailableException
 
 from tests.api.helpers import Api
+from vidplat.entrypoints.http.docs import DOCS_UI, ScalarPage, SwaggerPage
 
 PAGES = ("/docs", "/docs/scalar", "/docs/oauth2-redirect.html")
 # Any absolute or protocol-relative URL: a page that names one would not work offline.
@@ -66,3 +71,20 @@ async def test_root_points_to_the_docs(api: Api) -> None:
 
     assert response.status_code == 200
     assert response.json()["docs"] == "/docs"
+
+
+@pytest.mark.parametrize("page", [SwaggerPage, ScalarPage])
+def test_a_build_without_the_docs_assets_answers_503_saying_how_to_fix_it(
+    page: type[SwaggerPage | ScalarPage], tmp_path: Path
+) -> None:
+    """hatch_build.py leaves them out when npm is missing or offline; the pages then say so."""
+    with pytest.raises(ServiceUnavailableException, match="npm") as refused:
+        page(vendor=tmp_path).render(cast(Request[Any, Any, Any], None), {})
+
+    assert "uv sync --reinstall-package vidplat" in str(refused.value.detail)
+
+
+def test_the_built_package_holds_the_pinned_assets() -> None:
+    pinned = DOCS_UI / "vendor"
+    for name in ("swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css", "scalar/standalone.js"):
+        assert (pinned / name).stat().st_size > 100_000, name

@@ -54,6 +54,7 @@ async def test_metrics_count_requests_by_route_template_and_what_the_platform_di
     video = await api.upload_ready(admin)
     member = await api.create_member(admin)
     assert (await api.stream(member, video["id"], {"Range": "bytes=0-9"})).status_code == 206
+    await api.settled()  # the credit commits beside the response
     await api.subscribe(admin)
     assert (await api.client.get(f"/api/v1/videos/{video['id']}")).status_code == 401
     assert (await api.client.get(f"/api/v1/nowhere/{video['id']}")).status_code == 404

@@ -25,6 +25,8 @@ VIDEO_FIELDS = {
 }
 SMALL_LIMIT = 1024
 
+ALSO_ON_S3 = True  # these tests also run on the production wiring with S3 storage
+
 
 async def test_an_uploaded_mp4_is_accepted_then_processed_to_ready(api: Api) -> None:
     admin = await api.signup()
@@ -65,7 +67,7 @@ async def test_a_file_that_is_not_a_video_is_unsupported_media(api: Api) -> None
     response = await api.upload(admin, b"%PDF-1.7\n" + b"x" * 4096, filename="doc.mp4", content_type="video/mp4")
 
     assert_problem(response, 415, "unsupported_media")
-    assert api.stored_files() == []
+    assert await api.stored_keys() == []
     listing = (await api.client.get("/api/v1/videos", headers=admin.auth)).json()
     assert listing["total"] == 0
 
@@ -79,7 +81,7 @@ async def test_a_file_over_the_configured_limit_is_refused_and_nothing_is_kept(a
     response = await api.upload(admin, data)
 
     assert_problem(response, 413, "file_too_large")
-    assert api.stored_files() == []
+    assert await api.stored_keys() == []
     listing = (await api.client.get("/api/v1/videos", headers=admin.auth)).json()
     assert listing["total"] == 0
 
@@ -91,7 +93,7 @@ async def test_a_body_announced_far_over_the_limit_is_refused_before_reading(api
     response = await api.upload(admin, api.mp4() + bytes(2 * 1024 * 1024))
 
     assert_problem(response, 413, "file_too_large")
-    assert api.stored_files() == []
+    assert await api.stored_keys() == []
 
 
 async def test_an_upload_without_a_title_is_invalid(api: Api) -> None:

@@ -83,7 +83,7 @@ async def test_redis_outage_keeps_playback_and_credits_exactly_once(
             started = time.monotonic()
             status, body = await readiness(client)
             assert status == 503, body
-            assert body["checks"] == {"database": "ok", "lock": "down", "job_queue": "down"}
+            assert body["checks"] == {"database": "ok", "storage": "ok", "lock": "down", "job_queue": "down"}
             assert time.monotonic() - started < 5, "/ready must answer quickly when Redis is gone"
 
             # Players of members not credited yet: every request at once, twice over.
@@ -100,7 +100,12 @@ async def test_redis_outage_keeps_playback_and_credits_exactly_once(
             refused = await upload_while_down(api, tenant, sample_mp4)
 
             redis.start() if outage == "killed" else redis.thaw()
-            assert (await eventually_ready(client))["checks"] == {"database": "ok", "lock": "ok", "job_queue": "ok"}
+            assert (await eventually_ready(client))["checks"] == {
+                "database": "ok",
+                "storage": "ok",
+                "lock": "ok",
+                "job_queue": "ok",
+            }
             async with saq_worker(backend):
                 again = await add_ready_video(client, tenant, sample_mp4)
                 late = await add_user(client, tenant)

@@ -26,6 +26,8 @@ from vidplat.entrypoints.http.ops import OPS_PATH
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 OPS_ENV = {"VIDPLAT_OPS_USER": OPS_USER, "VIDPLAT_OPS_PASSWORD": OPS_PASSWORD}
+# A's webhook endpoints point at the discard port on loopback: whatever is delivered goes nowhere.
+WEBHOOK_ENV = {"VIDPLAT_WEBHOOKS_ALLOW_PRIVATE": "1"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,7 @@ class World:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(backend: Backend, sample_mp4: bytes) -> AsyncIterator[World]:
-    async with serving(backend, env=OPS_ENV) as api, saq_worker(backend):
+    async with serving(backend, env=OPS_ENV | WEBHOOK_ENV) as api, saq_worker(backend):
         client = api.client
         a, b = await sign_up(client), await sign_up(client)
         await add_user(client, a)
@@ -54,7 +56,11 @@ async def world(backend: Backend, sample_mp4: bytes) -> AsyncIterator[World]:
         trashed = await add_ready_video(client, a, sample_mp4)
         expect(await client.delete(f"/api/v1/videos/{trashed}", headers=a.admin.headers), 204)
         await add_ready_video(client, b, sample_mp4)
-        ids = {"video_id": [ready, trashed], "user_id": [a.member.user_id, a.admin.user_id]}
+        hooks = [
+            expect(await client.post("/api/v1/webhooks", json={"url": url}, headers=a.admin.headers), 201)["id"]
+            for url in ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b")
+        ]
+        ids = {"video_id": [ready, trashed], "user_id": [a.member.user_id, a.admin.user_id], "webhook_id": hooks}
         openapi = expect(await client.get("/docs/openapi.json"), 200)
         yield World(backend.wiring.value, api, a, b, ids, openapi, sample_mp4)
 

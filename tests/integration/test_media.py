@@ -9,11 +9,27 @@ import av
 import pytest
 
 from tests.media import make_frame_bomb, make_long_mp4, make_mp4, make_webm, truncate
-from vidplat.adapters.media import PyAvProbe
 from vidplat.adapters.media.limits import MIB, MediaLimits
+from vidplat.adapters.media.probe import PyAvFile, PyAvProbe
+from vidplat.adapters.storage.local import LocalStorage
 from vidplat.domain.ports import UnreadableMedia
+from vidplat.domain.videos.model import MediaInfo
 
-probe = PyAvProbe()
+
+class OnPath:
+    """The adapter's per-file calls on a path, as the storage's scratch copy hands it over."""
+
+    def __init__(self, limits: MediaLimits | None = None) -> None:
+        self.limits = limits or MediaLimits()
+
+    async def probe(self, path: Path) -> MediaInfo:
+        return await PyAvFile(path, self.limits).probe()
+
+    async def thumbnail(self, path: Path, at_seconds: float) -> bytes:
+        return await PyAvFile(path, self.limits).thumbnail(at_seconds)
+
+
+probe = OnPath()
 
 
 def noise(size: int) -> bytes:
@@ -134,7 +150,7 @@ async def test_a_video_over_the_duration_cap_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(UnreadableMedia, match=r"lasts 25,201 s: longer than the 21,600 s allowed"):
         await probe.probe(long)
-    assert (await PyAvProbe(MediaLimits(max_duration_seconds=8 * 3600)).probe(long)).duration_seconds == 25201
+    assert (await OnPath(MediaLimits(max_duration_seconds=8 * 3600)).probe(long)).duration_seconds == 25201
 
 
 async def test_the_memory_cap_stops_a_bomb_in_the_child_and_the_caller_carries_on(
@@ -142,19 +158,29 @@ async def test_the_memory_cap_stops_a_bomb_in_the_child_and_the_caller_carries_o
 ) -> None:
     # With the pixel cap lifted only the memory cap stands: decoding the bomb needs about 300 MB
     # of address space, a small video about 135 MB.
-    capped = PyAvProbe(MediaLimits(max_pixels=10**9, max_memory_bytes=200 * MIB))
+    capped = OnPath(MediaLimits(max_pixels=10**9, max_memory_bytes=200 * MIB))
     small = make_mp4(tmp_path / "small.mp4")
 
     with pytest.raises(UnreadableMedia):
         await capped.probe(frame_bomb)
     assert (await capped.probe(small)).width == 64  # the cap leaves room for ordinary work
-    uncapped = PyAvProbe(MediaLimits(max_pixels=10**9))
+    uncapped = OnPath(MediaLimits(max_pixels=10**9))
     assert (await uncapped.probe(frame_bomb)).width == 8192  # so it was the memory cap that refused
 
 
-async def test_a_child_that_dies_fails_the_read_not_the_caller(tmp_path: Path) -> None:
-    # So little address space that the child cannot even import FFmpeg: it dies with MemoryError.
-    starved = PyAvProbe(MediaLimits(max_memory_bytes=32 * MIB))
+async def test_a_child_starved_of_memory_fails_the_read_and_the_caller_carries_on(tmp_path: Path) -> None:
+    # So little address space that the child fails wherever it first allocates: importing FFmpeg
+    # (MemoryError) or opening the file (FFmpeg's ENOMEM); either way only the child fails.
+    clip = make_mp4(tmp_path / "a.mp4")
 
-    with pytest.raises(UnreadableMedia, match="needed more than the 32 MiB of memory allowed"):
-        await starved.probe(make_mp4(tmp_path / "a.mp4"))
+    with pytest.raises(UnreadableMedia):
+        await OnPath(MediaLimits(max_memory_bytes=32 * MIB)).probe(clip)
+    assert (await probe.probe(clip)).width == 64
+
+
+async def test_the_probe_opens_a_stored_object_through_the_storage_scratch_copy(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "media")
+    await storage.put_bytes("orgs/1/v", make_mp4(tmp_path / "a.mp4", seconds=1.0, width=64, height=48).read_bytes())
+    async with PyAvProbe(storage.scratch).open("orgs/1/v") as media:
+        assert (await media.probe()).width == 64
+        assert (await media.thumbnail(0.5)).startswith(b"\xff\xd8")

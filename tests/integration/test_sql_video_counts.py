@@ -51,6 +51,10 @@ async def test_counts_follow_uploads_status_changes_trash_restore_and_deletes(db
         update(VideoRow).where(VideoRow.id == trashed.id).values(deleted_at=None),  # restored
         update(VideoRow).where(VideoRow.id == videos[2].id).values(title="Renamed"),  # counts unchanged
         delete(VideoRow).where(VideoRow.id == videos[3].id),  # purged
+        # One statement over many videos of several organizations, as a bulk purge writes.
+        update(VideoRow).where(VideoRow.organization_id.in_([org.id, other.id])).values(deleted_at=NOW),
+        update(VideoRow).where(VideoRow.id == videos[0].id).values(status="failed", deleted_at=None),
+        delete(VideoRow).where(VideoRow.deleted_at.is_not(None)),
     ]
     for change in changes:
         async with db.engine.begin() as connection:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from saq import Worker
@@ -241,3 +242,31 @@ async def test_the_worker_runs_the_expiry_cron_with_a_timeout_and_retries(platfo
         org=admin.organization_id,
     )
     assert subscriptions == [("TRIAL", False), ("PAID", False), ("TRIAL", True)]
+
+
+async def test_the_worker_sweeps_storage_every_minute_removing_only_old_unreferenced_objects(
+    platform: Platform,
+) -> None:
+    api = await platform.started()
+    admin = await platform.sign_up(api, "Sweep Co")
+    media = api.settings.media_dir
+    orphan = media / f"orgs/{admin.organization_id}/uploads/{uuid4()}/{uuid4()}"  # a request that died
+    fresh = media / f"orgs/{admin.organization_id}/uploads/{uuid4()}/{uuid4()}"  # one still recording
+    for path in (orphan, fresh):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"staged bytes")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(orphan, (two_hours_ago, two_hours_ago))
+    queue = api.saq_queue
+    assert queue is not None
+
+    async with running_worker(platform, timers=FAST_TIMERS) as worker:
+        sweep = {cron.function.__name__: cron for cron in worker.cron_jobs}["sweep_storage"]
+        assert sweep.cron == "* * * * *"
+        run = await queue.enqueue("sweep_storage", timeout=sweep.timeout, retries=sweep.retries)
+        assert run is not None
+        await run.refresh(until_complete=30)
+
+    assert (run.status, run.result) == (Status.COMPLETE, 1), run.error
+    assert not orphan.exists()
+    assert fresh.exists()

@@ -61,6 +61,7 @@ class World:
 
     def __post_init__(self) -> None:
         self.limiter = MemoryAttemptLimiter(self.clock)
+        self.storage.clock = self.clock
         self.probe = FakeMediaProbe(self.storage)
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:

@@ -14,6 +14,7 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.videos.model import Video, VideoField, VideoStatus
+from vidplat.domain.webhooks.model import WebhookEvent
 
 if TYPE_CHECKING:
     from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
@@ -426,3 +427,13 @@ class FakeViewCreditRepository(_Repository[ViewCredit]):
     async def viewers(self, organization_id: UUID, video_id: UUID, page: PageRequest) -> Page[Viewer]:
         # A join, an order and a count: SQL semantics, tested on the real unit of work instead.
         raise NotImplementedError("insights are tested against SQLite and PostgreSQL")
+
+
+class FakeWebhookOutbox(_Repository[WebhookEvent]):
+    """Keeps the events only: which endpoints get them is the SQL adapter's, tested on both databases."""
+
+    name = "events"
+
+    async def record(self, event: WebhookEvent) -> None:
+        await self._call()
+        self.table.insert(event)

@@ -34,6 +34,7 @@ from tests.unit.fake_repositories import (
     FakeUserRepository,
     FakeVideoRepository,
     FakeViewCreditRepository,
+    FakeWebhookOutbox,
     Table,
 )
 from vidplat.domain.accounts.model import Organization, RefreshToken, Session, User, org_name_key
@@ -49,9 +50,11 @@ from vidplat.domain.ports import (
     UserRepository,
     VideoRepository,
     ViewCreditRepository,
+    WebhookOutbox,
 )
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import Video
+from vidplat.domain.webhooks.model import WebhookEvent
 
 TRIAL = Plan(code=PlanCode.TRIAL, name="Trial", price=0, duration_days=None, can_restore_videos=False)
 PAID = Plan(code=PlanCode.PAID, name="Paid", price=10000, duration_days=15, can_restore_videos=True)
@@ -71,6 +74,7 @@ class InMemoryStore:
         self.subscriptions: dict[UUID, Subscription] = {}
         self.videos: dict[UUID, Video] = {}
         self.credits: dict[UUID, ViewCredit] = {}
+        self.events: dict[UUID, WebhookEvent] = {}
         self.units: list[FakeUnitOfWork] = []
         self.commits = 0
         self.locked_organizations: list[UUID] = []
@@ -140,6 +144,7 @@ class FakeUnitOfWork:
         self.fake_subscriptions = FakeSubscriptionRepository(self)
         self.fake_videos = FakeVideoRepository(self)
         self.fake_credits = FakeViewCreditRepository(self)
+        self.fake_outbox = FakeWebhookOutbox(self)
         self.organizations: OrganizationRepository = self.fake_organizations
         self.users: UserRepository = self.fake_users
         self.sessions: SessionRepository = self.fake_sessions
@@ -148,6 +153,7 @@ class FakeUnitOfWork:
         self.subscriptions: SubscriptionRepository = self.fake_subscriptions
         self.videos: VideoRepository = self.fake_videos
         self.credits: ViewCreditRepository = self.fake_credits
+        self.outbox: WebhookOutbox = self.fake_outbox
 
     @property
     def tables(self) -> list[Table[Any]]:
@@ -159,6 +165,7 @@ class FakeUnitOfWork:
             self.fake_subscriptions.table,
             self.fake_videos.table,
             self.fake_credits.table,
+            self.fake_outbox.table,
         ]
 
     async def __aenter__(self) -> Self:

@@ -7,13 +7,12 @@ import hashlib
 from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path, PurePosixPath
 from uuid import UUID
 
 from tests.unit.fake_store import PAID, TRIAL, FakeUnitOfWork, InMemoryStore
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.errors import InvalidToken, PayloadTooLarge
-from vidplat.domain.ports import LockUnavailable, UnreadableMedia
+from vidplat.domain.ports import LockUnavailable, StoredObject, UnreadableMedia
 from vidplat.domain.videos.model import MediaInfo, PlaybackClaims
 
 __all__ = [
@@ -170,6 +169,7 @@ class FakeJobQueue:
 
     def __init__(self) -> None:
         self.enqueued: list[tuple[UUID, str]] = []
+        self.deliveries: list[tuple[UUID, int]] = []
         self.error: Exception | None = None
 
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
@@ -177,16 +177,25 @@ class FakeJobQueue:
             raise self.error
         self.enqueued.append((video_id, upload_key))
 
+    async def enqueue_webhook_delivery(self, delivery_id: UUID, attempts: int) -> None:
+        if self.error is not None:
+            raise self.error
+        self.deliveries.append((delivery_id, attempts))
+
 
 class FakeStorage:
-    """A dict of bytes. `write` is atomic: a failed write (too large or any error) keeps nothing."""
+    """A dict of bytes. `write` is atomic: a failed write (too large or any error) keeps nothing.
 
-    ROOT = PurePosixPath("/fake-storage")
+    Objects remember when they were written by the clock it is given, for the sweeps.
+    """
 
-    def __init__(self, chunk_size: int = 1024) -> None:
+    def __init__(self, chunk_size: int = 1024, clock: FakeClock | None = None) -> None:
         self.files: dict[str, bytes] = {}
+        self.modified: dict[str, datetime] = {}
         self.deleted: list[str] = []
         self.chunk_size = chunk_size
+        self.clock = clock or FakeClock()
+        self.write_error: Exception | None = None
 
     async def write(self, key: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
         buffer = bytearray()
@@ -194,25 +203,37 @@ class FakeStorage:
             buffer += chunk
             if len(buffer) > max_bytes:
                 raise PayloadTooLarge
-        self.files[key] = bytes(buffer)
+        if self.write_error is not None:
+            raise self.write_error
+        self._set(key, bytes(buffer))
         return len(buffer)
 
     async def put_bytes(self, key: str, data: bytes) -> None:
-        self.files[key] = data
+        self._set(key, data)
 
     async def move(self, source: str, target: str) -> None:
-        self.files[target] = self._get(source)
+        self._set(target, self._get(source))
         del self.files[source]
 
     async def delete(self, key: str) -> None:
         self.deleted.append(key)
         self.files.pop(key, None)
 
+    async def delete_prefix(self, prefix: str) -> int:
+        keys = [key for key in self.files if key.startswith(prefix)]
+        for key in keys:
+            await self.delete(key)
+        return len(keys)
+
     async def exists(self, key: str) -> bool:
         return key in self.files
 
-    async def size(self, key: str) -> int:
-        return len(self._get(key))
+    async def head(self, key: str) -> StoredObject:
+        return StoredObject(key=key, size=len(self._get(key)), etag=None, last_modified=self.modified[key])
+
+    async def list(self, prefix: str) -> AsyncIterator[StoredObject]:
+        for key in [key for key in self.files if key.startswith(prefix)]:
+            yield await self.head(key)
 
     async def read(self, key: str, start: int, length: int) -> AsyncGenerator[bytes, None]:
         data = self._get(key)[start : start + length]
@@ -222,12 +243,15 @@ class FakeStorage:
     async def checksum(self, key: str) -> str:
         return hashlib.sha256(self._get(key)).hexdigest()
 
-    def local_path(self, key: str) -> Path:
-        return Path(self.ROOT / key)
+    async def presign_get(self, key: str, ttl: timedelta) -> str | None:
+        return f"https://store.example/{key}?expires={int(ttl.total_seconds())}"
 
-    def key_of(self, path: Path) -> str:
-        """The key a `local_path` result stands for."""
-        return PurePosixPath(path).relative_to(self.ROOT).as_posix()
+    async def sweep_temporary(self, older_than: timedelta) -> int:
+        return 0  # writes are atomic here: nothing unfinished is ever left
+
+    def _set(self, key: str, data: bytes) -> None:
+        self.files[key] = data
+        self.modified[key] = self.clock.now()
 
     def _get(self, key: str) -> bytes:
         if key not in self.files:
@@ -249,7 +273,7 @@ UNREADABLE = b"<unreadable>"
 
 
 class FakeMediaProbe:
-    """Reads files through FakeStorage.local_path; keys marked bad or bytes with UNREADABLE fail."""
+    """Opens objects of a FakeStorage; keys marked bad or bytes with UNREADABLE fail."""
 
     def __init__(self, storage: FakeStorage, info: MediaInfo = DEFAULT_MEDIA) -> None:
         self.storage = storage
@@ -261,20 +285,35 @@ class FakeMediaProbe:
     def mark_bad(self, key: str) -> None:
         self.bad_keys.add(key)
 
-    async def probe(self, path: Path) -> MediaInfo:
-        self.probed.append(self._readable(path))
+    @asynccontextmanager
+    async def open(self, key: str) -> AsyncIterator[FakeMediaFile]:
+        if key not in self.storage.files:
+            raise FileNotFoundError(key)
+        yield FakeMediaFile(self, key)
+
+    async def probe(self, key: str) -> MediaInfo:
+        self.probed.append(self._readable(key))
         return self.info
 
-    async def thumbnail(self, path: Path, at_seconds: float) -> bytes:
-        key = self._readable(path)
-        self.thumbnails.append((key, at_seconds))
+    async def thumbnail(self, key: str, at_seconds: float) -> bytes:
+        self.thumbnails.append((self._readable(key), at_seconds))
         return b"\xff\xd8\xff" + f"thumbnail of {key} at {at_seconds:.2f}s".encode()
 
-    def _readable(self, path: Path) -> str:
-        key = self.storage.key_of(path)
+    def _readable(self, key: str) -> str:
         data = self.storage.files.get(key)
         if data is None:
-            raise FileNotFoundError(path)
+            raise FileNotFoundError(key)
         if key in self.bad_keys or UNREADABLE in data:
             raise UnreadableMedia("The file has no readable video stream.")
         return key
+
+
+class FakeMediaFile:
+    def __init__(self, probe: FakeMediaProbe, key: str) -> None:
+        self._probe, self._key = probe, key
+
+    async def probe(self) -> MediaInfo:
+        return await self._probe.probe(self._key)
+
+    async def thumbnail(self, at_seconds: float) -> bytes:
+        return await self._probe.thumbnail(self._key, at_seconds)

@@ -43,11 +43,13 @@ def test_json_lines_parse_and_carry_time_level_logger_and_the_bound_context() ->
 
 def test_console_lines_start_with_a_timestamp_and_show_the_bound_context() -> None:
     with captured_logs(log_format="console") as logs, bound_contextvars(request_id="req-2"):
-        logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
+        colored = "Started server process [\x1b[36m%d\x1b[0m]"  # uvicorn adds it for its own formatter
+        logging.getLogger("uvicorn.error").info("Started server process [%d]", 42, extra={"color_message": colored})
 
     (line,) = logs.text.splitlines()
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z \[info\s*\] Started server process \[42\]", line)
     assert "request_id=req-2" in line
+    assert "color_message" not in line
 
 
 def test_a_token_never_reaches_a_line_in_a_path_a_field_or_a_traceback() -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import signal
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from vidplat.entrypoints.serving import WORKER_HEALTHCHECK_SECONDS, replacement_reason
+import pytest
+
+from vidplat.entrypoints.serving import WORKER_HEALTHCHECK_SECONDS, compile_app_imports, replacement_reason
 
 
 @dataclass
@@ -48,3 +52,21 @@ def test_a_worker_that_exited_is_reported_with_its_status() -> None:
 def test_workers_get_far_longer_than_uvicorns_five_seconds_to_answer() -> None:
     """Importing the app on a busy two-core machine took longer than 5 s: uvicorn restarted workers 7 times."""
     assert WORKER_HEALTHCHECK_SECONDS >= 30
+
+
+def test_what_the_app_imports_is_compiled_to_bytecode_before_workers_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers then load bytecode instead of each compiling the same modules at once (here: a small module)."""
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path))  # an empty cache, seen by the child
+
+    compile_app_imports("vidplat.domain.videos.model")
+
+    compiled = {str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*.pyc")}
+    model = f"vidplat/domain/videos/model.{sys.implementation.cache_tag}.pyc"
+    assert any(path.endswith(model) for path in compiled), compiled
+    assert any("vidplat/domain/errors" in path for path in compiled)  # what it imports, too
+
+
+def test_the_compile_step_targets_the_served_app() -> None:
+    assert compile_app_imports.__defaults__ == ("vidplat.entrypoints.asgi",)

@@ -49,9 +49,9 @@ def test_embedded_secret_files_are_private_from_creation_even_with_an_open_umask
     finally:
         os.umask(previous)
 
-    assert len(created) == 2  # the JWT and the playback secret
+    assert len(created) == 3  # the JWT, playback and webhooks secrets
     assert all(flags & os.O_EXCL and mode == 0o600 for flags, mode in created)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["jwt_secret.key", "playback_secret.key"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jwt_secret.key", "playback_secret.key", "webhooks_key.key"]
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in tmp_path.iterdir())
     assert (tmp_path / "jwt_secret.key").read_text() == settings.auth.jwt_secret
 
@@ -113,6 +113,56 @@ def test_no_accel_redirect_prefix_means_vidplat_sends_the_bytes_itself(tmp_path:
     assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).accel_redirect_prefix is None
     configured = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_ACCEL_REDIRECT_PREFIX": "/_media/"})
     assert configured.accel_redirect_prefix == "/_media/"
+
+
+def test_storage_defaults_to_local_files_in_the_media_dir_with_proxy_delivery(tmp_path: Path) -> None:
+    storage = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).storage
+    assert storage.url == (tmp_path / "media").as_uri()
+    assert not storage.is_s3
+    assert (storage.stream_delivery, storage.staging_ttl_seconds) == ("proxy", 3600)
+
+
+def test_s3_storage_is_read_with_the_usual_aws_variables(tmp_path: Path) -> None:
+    env = {
+        "VIDPLAT_DATA_DIR": str(tmp_path),
+        "VIDPLAT_STORAGE_URL": "s3://media-bucket/vidplat",
+        "VIDPLAT_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "VIDPLAT_STAGING_TTL_SECONDS": "120",
+        "VIDPLAT_STREAM_DELIVERY": "redirect",
+        "AWS_ACCESS_KEY_ID": "key",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+        "AWS_REGION": "eu-west-1",
+    }
+    storage = Settings.from_env(env).storage
+    assert storage.is_s3
+    assert (storage.url, storage.s3_endpoint_url) == ("s3://media-bucket/vidplat", "http://127.0.0.1:9000")
+    assert (storage.aws_access_key_id, storage.aws_secret_access_key, storage.aws_region) == (
+        "key",
+        "secret",
+        "eu-west-1",
+    )
+    assert (storage.staging_ttl_seconds, storage.stream_delivery) == (120, "redirect")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STORAGE_URL", "s3://"),
+        ("STORAGE_URL", "file://relative/path"),
+        ("STORAGE_URL", "gs://bucket"),
+        ("STREAM_DELIVERY", "sendfile"),
+    ],
+)
+def test_a_bad_storage_setting_is_refused_by_name(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"VIDPLAT_{name}"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), f"VIDPLAT_{name}": value})
+
+
+def test_the_aws_sdk_endpoint_variable_is_a_fallback_for_the_s3_endpoint(tmp_path: Path) -> None:
+    env = {"VIDPLAT_DATA_DIR": str(tmp_path), "AWS_ENDPOINT_URL": "http://127.0.0.1:9000"}
+    assert Settings.from_env(env).storage.s3_endpoint_url == "http://127.0.0.1:9000"
+    env["VIDPLAT_S3_ENDPOINT_URL"] = "http://127.0.0.1:8333"
+    assert Settings.from_env(env).storage.s3_endpoint_url == "http://127.0.0.1:8333"
 
 
 def test_log_format_is_console_by_default_json_on_request_and_nothing_else(tmp_path: Path) -> None:

@@ -1,16 +1,21 @@
-"""LocalStorage on a temporary directory."""
+"""LocalStorage on a temporary directory: what only files have (keys as paths, .tmp, ENOSPC).
+
+The port's contract, shared with S3, is tested on both in tests/integration/test_storage.py.
+"""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.full_disk import FullDisk
 from vidplat.adapters.storage.local import LocalStorage
-from vidplat.domain.errors import PayloadTooLarge
+from vidplat.domain.errors import PayloadTooLarge, StorageFull
 
 
 async def stream(*chunks: bytes) -> AsyncIterator[bytes]:
@@ -100,7 +105,7 @@ async def test_move_renames_into_new_parent_directories(storage: LocalStorage, t
 
 async def test_size_exists_and_checksum_describe_the_stored_bytes(storage: LocalStorage) -> None:
     await storage.put_bytes("k", b"abc")
-    assert await storage.size("k") == 3
+    assert (await storage.head("k")).size == 3
     assert await storage.exists("k")
     assert not await storage.exists("other")
     assert await storage.checksum("k") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -125,9 +130,43 @@ async def test_sweep_removes_only_stale_temporary_files(storage: LocalStorage, t
         path.write_bytes(b"x")
     an_hour_ago = time.time() - 3600
     os.utime(stale, (an_hour_ago, an_hour_ago))
-    assert await storage.sweep_temporary(older_than_seconds=600) == 1
+    assert await storage.sweep_temporary(timedelta(minutes=10)) == 1
     assert files_under(tmp_path) == [fresh]
 
 
 async def test_sweep_without_any_temporary_files_removes_nothing(storage: LocalStorage) -> None:
-    assert await storage.sweep_temporary(older_than_seconds=0) == 0
+    assert await storage.sweep_temporary(timedelta(0)) == 0
+
+
+async def test_listing_skips_unfinished_writes_and_walks_only_the_prefix(storage: LocalStorage, tmp_path: Path) -> None:
+    await storage.put_bytes("orgs/1/a", b"a")
+    await storage.put_bytes("orgs/2/b", b"b")
+    (tmp_path / ".tmp").mkdir(exist_ok=True)
+    (tmp_path / ".tmp" / "x.part").write_bytes(b"x")
+    assert sorted([o.key async for o in storage.list("")]) == ["orgs/1/a", "orgs/2/b"]
+    assert [o.key async for o in storage.list("orgs/1/")] == ["orgs/1/a"]
+
+
+async def test_a_full_disk_raises_storage_full_and_keeps_nothing(
+    storage: LocalStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_temp = storage._open_temp
+
+    def failing() -> tuple[Path, object]:
+        temp, file = open_temp()
+        return temp, FullDisk(file)
+
+    monkeypatch.setattr(storage, "_open_temp", failing)
+    with pytest.raises(StorageFull):
+        await storage.write("orgs/1/a", stream(b"12345678", b"9"), max_bytes=100)
+    with pytest.raises(StorageFull):
+        await storage.put_bytes("orgs/1/b", b"thumbnail")
+    assert files_under(tmp_path) == []
+
+
+async def test_ready_says_full_when_almost_no_space_is_left(
+    storage: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await storage.ready() is True
+    monkeypatch.setattr("vidplat.adapters.storage.local.MIN_FREE_BYTES", 2**62)
+    assert await storage.ready() == "full"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -170,10 +169,10 @@ async def test_an_upload_superseded_while_it_is_processed_is_discarded_not_publi
     newer: list[str] = []
 
     class RacingProbe(FakeMediaProbe):
-        async def probe(self, path: Path) -> MediaInfo:
+        async def probe(self, key: str) -> MediaInfo:
             if not newer:  # another admin replaces the file again while this job probes
                 newer.append(await replace_file(world, acme, video, mp4_bytes(4000)))
-            return await super().probe(path)
+            return await super().probe(key)
 
     await ProcessUpload(world.uow, world.storage, RacingProbe(world.storage), world.clock)(video.id, first)
 

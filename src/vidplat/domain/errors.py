@@ -77,6 +77,11 @@ class Unavailable(DomainError):
     message = "A backing service is unavailable; try again shortly."
 
 
+class StorageFull(DomainError):
+    code = "storage_full"
+    message = "The media store is full; nothing was kept. Try again later."
+
+
 class PayloadTooLarge(DomainError):
     code = "file_too_large"
     message = "The file is larger than the configured upload limit."
@@ -190,3 +195,25 @@ class VideoNotDeleted(VideoNotFound):
 
     code = "video_not_deleted"
     message = "The video is not deleted, so there is nothing to restore."
+
+
+# --- webhooks --------------------------------------------------------------------------
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+    message = "Webhook endpoint not found."
+
+
+class WebhookUrlRefused(InvalidInput):
+    """Not http(s), or resolves to an address inside our network (SSRF)."""
+
+    code = "webhook_url_refused"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("url", reason)
+
+
+class WebhooksNotConfigured(Unavailable):
+    code = "webhooks_not_configured"
+    message = "Webhooks need VIDPLAT_WEBHOOKS_KEY on this server."

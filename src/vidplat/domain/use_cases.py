@@ -29,6 +29,8 @@ from vidplat.domain.ports import (
     TokenCodec,
     UnitOfWorkFactory,
     UrlSigner,
+    WebhookSender,
+    WebhookUnitOfWorkFactory,
 )
 from vidplat.domain.rewards.insights import Leaderboard, VideoViewers
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
@@ -42,7 +44,10 @@ from vidplat.domain.videos.catalog import (
 )
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
 from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
+from vidplat.domain.videos.sweep import SweepStorage
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
+from vidplat.domain.webhooks.delivery import DeliverWebhook, SweepWebhooks
+from vidplat.domain.webhooks.endpoints import CreateEndpoint, DeleteEndpoint, ListDeliveries, ListEndpoints
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +63,8 @@ class Ports:
     storage: Storage
     probe: MediaProbe
     cache: ReadCache
+    webhook_uow: WebhookUnitOfWorkFactory  # the same units of work as `uow`, seen through the webhooks' port
+    webhook_sender: WebhookSender
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +73,8 @@ class Policy:
     view_points: int
     playback_ttl: timedelta
     max_upload_bytes: int
+    staging_ttl: timedelta = timedelta(hours=1)
+    webhooks_key: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,9 +112,16 @@ class UseCases:
     redeem_playback: RedeemPlayback
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
+    sweep_storage: SweepStorage
     video_viewers: VideoViewers
     leaderboard: Leaderboard
     background: Background  # what use cases left running after answering (view credits): drained at stop
+    create_webhook: CreateEndpoint
+    list_webhooks: ListEndpoints
+    delete_webhook: DeleteEndpoint
+    list_webhook_deliveries: ListDeliveries
+    deliver_webhook: DeliverWebhook
+    sweep_webhooks: SweepWebhooks
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
@@ -149,7 +165,14 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         redeem_playback=RedeemPlayback(p.signer, p.clock, sessions),
         open_stream=OpenStream(p.uow, p.storage, credit, p.cache, background),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
+        sweep_storage=SweepStorage(p.uow, p.storage, p.clock, policy.staging_ttl),
         video_viewers=VideoViewers(p.uow),
         leaderboard=Leaderboard(p.uow),
         background=background,
+        create_webhook=CreateEndpoint(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
+        list_webhooks=ListEndpoints(p.webhook_uow),
+        delete_webhook=DeleteEndpoint(p.webhook_uow),
+        list_webhook_deliveries=ListDeliveries(p.webhook_uow),
+        deliver_webhook=DeliverWebhook(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
+        sweep_webhooks=SweepWebhooks(p.webhook_uow, p.jobs, p.clock),
     )

@@ -59,6 +59,19 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
+def _check_storage(settings: Settings) -> None:
+    """Refuse to start, in one line, when the object store is unreachable or refuses the credentials."""
+    if not settings.storage.is_s3:
+        return
+    from vidplat.adapters.storage.s3 import StoreUnreachable
+    from vidplat.bootstrap import check_storage
+
+    try:
+        asyncio.run(check_storage(settings))
+    except StoreUnreachable as exc:
+        raise click.ClickException(f"VIDPLAT_STORAGE_URL {settings.storage.url}: {exc}") from None
+
+
 def _migrate(settings: Settings) -> None:
     if settings.uses_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -105,6 +118,7 @@ def serve(host: str, port: int, workers: int) -> None:
         serving.check_port(host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    _check_storage(settings)
     if settings.uses_sqlite:
         _migrate(settings)
     if settings.embedded:
@@ -137,6 +151,7 @@ def worker() -> None:
     settings = _settings()
     if settings.embedded:
         raise click.ClickException("VIDPLAT_REDIS_URL is not set: in the embedded mode `vidplat serve` runs the jobs")
+    _check_storage(settings)
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_worker(settings))
 

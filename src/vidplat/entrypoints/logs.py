@@ -28,8 +28,9 @@ def redact(text: str) -> str:
 
 
 # What every record has; anything else on a record was passed as `extra=` and becomes a field.
-# (`message` and `asctime` are left by other formatters, such as pytest's, that saw it first.)
-_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# (`message` and `asctime` are left by other formatters, such as pytest's, that saw it first;
+# `color_message` is uvicorn's own copy of the message with terminal colours.)
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 
 
 def _extras(_: WrappedLogger, __: str, event: EventDict) -> EventDict:

@@ -18,9 +18,10 @@ log = logging.getLogger("uvicorn.error")
 APP = "vidplat.entrypoints.asgi:app_factory"
 # uvicorn's default (5 s) killed workers still importing on a busy two-core machine, over and over.
 WORKER_HEALTHCHECK_SECONDS = 60
-# Imports the app and compiles to bytecode what it imported, skipping what is already compiled.
+# Imports a module and compiles to bytecode what it imported, skipping what is already compiled.
 _COMPILE = (
-    "import compileall, sys, vidplat.entrypoints.asgi\n"
+    "import compileall, importlib, sys\n"
+    "importlib.import_module(sys.argv[1])\n"
     "for m in list(sys.modules.values()):\n"
     "    f = getattr(m, '__file__', None)\n"
     "    if f and f.endswith('.py'): compileall.compile_file(f, quiet=2)\n"
@@ -35,9 +36,9 @@ def check_port(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def compile_app_imports() -> None:
+def compile_app_imports(module: str = APP.partition(":")[0]) -> None:
     """Compile the app's imports once, before N workers each compile them at the same time (and time out)."""
-    subprocess.run([sys.executable, "-c", _COMPILE], check=False, timeout=600)  # noqa: S603 (our own interpreter)
+    subprocess.run([sys.executable, "-c", _COMPILE, module], check=False, timeout=600)  # noqa: S603 (our interpreter)
 
 
 def run(config: uvicorn.Config) -> None:

@@ -17,7 +17,7 @@ from saq.types import Context, PartialTimersDict
 from structlog.contextvars import bind_contextvars, clear_contextvars
 
 from vidplat.adapters.metrics import registry
-from vidplat.adapters.saq.queue import CARRIED, PROCESS_VIDEO
+from vidplat.adapters.saq.queue import CARRIED, DELIVER_WEBHOOK, PROCESS_VIDEO
 from vidplat.bootstrap import Container, bootstrap
 from vidplat.domain import events
 from vidplat.settings import Settings
@@ -91,8 +91,20 @@ async def fail_stuck_uploads(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.fail_stuck_uploads()
 
 
+async def sweep_storage(ctx: WorkerContext) -> int:
+    return await _container(ctx).use_cases.sweep_storage()
+
+
 async def requeue_pending_uploads(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.requeue_pending_uploads()
+
+
+async def deliver_webhook(ctx: WorkerContext, *, delivery_id: str) -> None:
+    await _container(ctx).use_cases.deliver_webhook(UUID(delivery_id))
+
+
+async def sweep_webhooks(ctx: WorkerContext) -> int:
+    return await _container(ctx).use_cases.sweep_webhooks()
 
 
 def make_worker(
@@ -115,11 +127,13 @@ def make_worker(
 
     return Worker(
         container.saq_queue,
-        functions=[(PROCESS_VIDEO, process_video)],
+        functions=[(PROCESS_VIDEO, process_video), (DELIVER_WEBHOOK, deliver_webhook)],
         cron_jobs=[
             CronJob(expire_subscriptions, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(fail_stuck_uploads, cron="*/10 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(sweep_storage, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(requeue_pending_uploads, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(sweep_webhooks, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
         ],
         startup=startup,
         shutdown=shutdown,

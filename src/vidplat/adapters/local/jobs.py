@@ -16,14 +16,24 @@ from vidplat.domain import events
 log = logging.getLogger(__name__)
 
 ProcessVideo = Callable[[UUID, str], Awaitable[None]]
+DeliverWebhook = Callable[[UUID], Awaitable[object]]
 PROCESS_VIDEO = "process_video"  # the SAQ worker's name for the same job
+DELIVER_WEBHOOK = "deliver_webhook"
 
 
 class InProcessJobQueue:
     """JobQueue running each job in this process, retrying with backoff like the SAQ worker does."""
 
-    def __init__(self, process: ProcessVideo, *, retries: int = 3, retry_delay_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        process: ProcessVideo,
+        *,
+        retries: int = 3,
+        retry_delay_seconds: float = 1.0,
+        deliver: DeliverWebhook | None = None,
+    ) -> None:
         self._process = process
+        self._deliver = deliver
         self._retries = retries
         self._retry_delay = retry_delay_seconds
         self._tasks: dict[str, asyncio.Task[None]] = {}  # by upload key: one job per upload, as SAQ keeps
@@ -35,6 +45,28 @@ class InProcessJobQueue:
         task = asyncio.create_task(self._run(video_id, upload_key), name=f"process-video-{video_id}")
         self._tasks[upload_key] = task
         task.add_done_callback(lambda _: self._tasks.pop(upload_key, None))
+
+    async def enqueue_webhook_delivery(self, delivery_id: UUID, attempts: int) -> None:
+        key = f"{DELIVER_WEBHOOK}:{delivery_id}:{attempts}"  # one job per attempt, as SAQ keeps
+        if self._deliver is None or key in self._tasks:
+            return
+        task = asyncio.create_task(
+            self._attempt(self._deliver, delivery_id, key), name=f"deliver-webhook-{delivery_id}"
+        )
+        self._tasks[key] = task
+        task.add_done_callback(lambda _: self._tasks.pop(key, None))
+
+    @staticmethod
+    async def _attempt(deliver: DeliverWebhook, delivery_id: UUID, key: str) -> None:
+        """One attempt; the delivery's own backoff (the sweep) retries, not this runner."""
+        bind_contextvars(job=DELIVER_WEBHOOK, job_key=key)
+        started, outcome = time.perf_counter(), "complete"
+        try:
+            await deliver(delivery_id)
+        except Exception:
+            outcome = "failed"
+            log.exception("webhook delivery %s failed", delivery_id)
+        _finished(DELIVER_WEBHOOK, outcome, started)
 
     async def _run(self, video_id: UUID, upload_key: str) -> None:
         bind_contextvars(job=PROCESS_VIDEO, job_key=f"{PROCESS_VIDEO}:{upload_key}")

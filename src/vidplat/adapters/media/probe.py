@@ -4,6 +4,10 @@ work is blocking and CPU-bound, and an upload is untrusted, so a bomb takes down
 from __future__ import annotations
 
 import base64
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
@@ -29,15 +33,32 @@ _MIN_SLACK_SECONDS = 1.0
 _SLACK_RATIO = 0.05
 
 
+Scratch = Callable[[str], AbstractAsyncContextManager[Path]]
+
+
+@dataclass(frozen=True, slots=True)
 class PyAvProbe:
-    def __init__(self, limits: MediaLimits | None = None) -> None:
-        self.limits = limits or MediaLimits()
+    """Opens stored objects through the storage adapter's scratch copy: FFmpeg needs a seekable file."""
 
-    async def probe(self, path: Path) -> MediaInfo:
-        return MediaInfo(**await run_sandboxed("probe", path, self.limits))
+    scratch: Scratch
+    limits: MediaLimits = field(default_factory=MediaLimits)
 
-    async def thumbnail(self, path: Path, at_seconds: float) -> bytes:
-        return base64.b64decode(await run_sandboxed("thumbnail", path, self.limits, at_seconds))
+    @contextlib.asynccontextmanager
+    async def open(self, key: str) -> AsyncIterator[PyAvFile]:
+        async with self.scratch(key) as path:
+            yield PyAvFile(path, self.limits)
+
+
+@dataclass(frozen=True, slots=True)
+class PyAvFile:
+    path: Path
+    limits: MediaLimits = field(default_factory=MediaLimits)
+
+    async def probe(self) -> MediaInfo:
+        return MediaInfo(**await run_sandboxed("probe", self.path, self.limits))
+
+    async def thumbnail(self, at_seconds: float) -> bytes:
+        return base64.b64decode(await run_sandboxed("thumbnail", self.path, self.limits, at_seconds))
 
 
 def read_media_info(path: Path, limits: MediaLimits) -> MediaInfo:

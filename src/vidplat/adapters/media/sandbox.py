@@ -55,7 +55,10 @@ async def run_sandboxed(task: str, path: Path, limits: MediaLimits, at_seconds: 
 
 def _main(task: str, path: str, at_seconds: str, limits_json: str) -> int:
     limits = MediaLimits(**json.loads(limits_json))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory_bytes, limits.max_memory_bytes))
+    except (ValueError, OSError) as exc:  # e.g. macOS, which has no RLIMIT_AS to speak of: a dev box
+        print(f"media sandbox: no memory cap on this system ({exc})", file=sys.stderr)  # noqa: T201
     # Imported under the cap: FFmpeg and whatever it allocates count against it.
     from vidplat.adapters.media.probe import read_media_info
     from vidplat.adapters.media.thumbnail import render_thumbnail

@@ -15,6 +15,9 @@ from structlog.contextvars import get_contextvars
 from vidplat.domain.errors import Unavailable
 
 PROCESS_VIDEO = "process_video"
+DELIVER_WEBHOOK = "deliver_webhook"
+# One attempt is bounded at 10 s by the sender; SAQ does not retry it: the sweep does, on the delivery's backoff.
+WEBHOOK_TIMEOUT_SECONDS = 30
 ENQUEUE_TIMEOUT_SECONDS = 3.0
 
 
@@ -76,6 +79,21 @@ class SaqJobQueue:
                     retry_delay=self.policy.retry_delay_seconds,
                     retry_backoff=True,
                     # The request that enqueued it: the worker binds it to the job's log lines.
+                    meta=_log_context(),
+                )
+        except (RedisError, TimeoutError) as exc:
+            raise Unavailable("The job queue is unavailable; try again shortly.") from exc
+
+    async def enqueue_webhook_delivery(self, delivery_id: UUID, attempts: int) -> None:
+        try:
+            async with asyncio.timeout(ENQUEUE_TIMEOUT_SECONDS):
+                await self._queue.enqueue(
+                    DELIVER_WEBHOOK,
+                    # One job per attempt: the sweep finding it still due before it ran is a no-op.
+                    key=f"{DELIVER_WEBHOOK}:{delivery_id}:{attempts}",
+                    kwargs={"delivery_id": str(delivery_id)},
+                    timeout=WEBHOOK_TIMEOUT_SECONDS,
+                    retries=1,
                     meta=_log_context(),
                 )
         except (RedisError, TimeoutError) as exc:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -185,6 +186,54 @@ Index("ix_subscriptions_history", SubscriptionRow.organization_id, SubscriptionR
 Index("ix_videos_organization_created", VideoRow.organization_id, VideoRow.created_at)
 _pending = VideoRow.pending_key.is_not(None)
 Index("ix_videos_pending", VideoRow.updated_at, postgresql_where=_pending, sqlite_where=_pending)
+
+
+class WebhookEndpointRow(Base):
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[str] = mapped_column(String(200))  # space-separated event types
+    secret_salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime]
+
+
+class WebhookEventRow(Base):
+    __tablename__ = "webhook_events"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # exactly the bytes every delivery sends and signs
+    created_at: Mapped[datetime]
+
+
+class WebhookDeliveryRow(Base):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[UUID] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("webhook_events.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_status_code: Mapped[int | None]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime]
+
+
+Index("ix_webhook_endpoints_organization", WebhookEndpointRow.organization_id, WebhookEndpointRow.created_at)
+Index("ix_webhook_deliveries_endpoint", WebhookDeliveryRow.endpoint_id, WebhookDeliveryRow.created_at)
+_undelivered = WebhookDeliveryRow.status == "pending"
+Index(
+    "ix_webhook_deliveries_due",
+    WebhookDeliveryRow.next_attempt_at,
+    postgresql_where=_undelivered,
+    sqlite_where=_undelivered,
+)
 # Insights: a video's viewers newest first (also the index behind the video_id foreign key), and
 # an organization's leaderboard of active users, highest first, ties by id.
 Index("ix_view_credits_video_awarded", ViewCreditRow.video_id, ViewCreditRow.awarded_at.desc(), ViewCreditRow.id.desc())

@@ -14,6 +14,8 @@ from vidplat.domain.errors import InvalidInput, OrganizationNotFound, PlanNotFou
 from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import Cursor, Page, PageRequest
 from vidplat.domain.ports import Clock, UnitOfWorkFactory
+from vidplat.domain.webhooks.events import subscription_event
+from vidplat.domain.webhooks.model import EventType
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ class Subscribe:
                 ends_at=plan.ends_at(start_from),
             )
             await uow.subscriptions.add(subscription)
+            await uow.outbox.record(subscription_event(EventType.SUBSCRIPTION_ACTIVATED, subscription, now))
             await uow.commit()
         events.record(
             "subscription_changed",
@@ -160,6 +163,10 @@ class ExpireSubscriptions:
                     if s.id in ended and s.ends_at is not None
                 ]
             )
+            at = self.clock.now()
+            for s in batch:
+                if s.id in ended:
+                    await uow.outbox.record(subscription_event(EventType.SUBSCRIPTION_EXPIRED, s, at))
             await uow.commit()
         for s in batch:
             if s.id in ended:

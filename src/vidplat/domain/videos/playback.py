@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -74,6 +74,7 @@ class Playable:
     etag: str
     last_modified: datetime
     read: Callable[[int, int], AsyncGenerator[bytes, None]]
+    presign: Callable[[timedelta], Awaitable[str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +91,15 @@ class OpenStream:
     credit: CreditView
     cache: ReadCache = NO_CACHE
     background: Background = field(default_factory=Background)
+    # Views whose credit is under way here: a player's many range requests leave one task, not one each.
+    _crediting: set[tuple[UUID, UUID]] = field(default_factory=set, init=False, repr=False)
 
     async def __call__(self, principal: Principal, video_id: UUID, *, fresh: bool = False) -> Playable:
         """The video's file and its validators; `fresh` reads the row, not a cached copy of it."""
         video = await cached_video(self.uow, NO_CACHE if fresh else self.cache, principal, video_id)
         if not video.is_playable or video.storage_key is None or video.size_bytes is None:
             raise VideoNotReady
-        self.background.spawn(self._credit_once(principal, video.id), f"credit view of {video.id}")
+        self._credit_in_background(principal, video.id)
         key = video.storage_key
         return Playable(
             size=video.size_bytes,
@@ -105,7 +108,16 @@ class OpenStream:
             etag=f'"{video.checksum or key.rsplit("/", 1)[-1]}"',
             last_modified=video.updated_at,
             read=lambda start, length: self.storage.read(key, start, length),
+            presign=lambda ttl: self.storage.presign_get(key, ttl),
         )
+
+    def _credit_in_background(self, principal: Principal, video_id: UUID) -> None:
+        view = (principal.user_id, video_id)
+        if view in self._crediting:
+            return
+        self._crediting.add(view)
+        task = self.background.spawn(self._credit_once(principal, video_id), f"credit view of {video_id}")
+        task.add_done_callback(lambda _: self._crediting.discard(view))
 
     async def _credit_once(self, principal: Principal, video_id: UUID) -> None:
         """Credit the view unless this process knows it is credited; a failing ledger must not stop playback.
@@ -139,6 +151,7 @@ class GetThumbnail:
                 raise VideoFailed(f"The video failed processing, so it has no thumbnail: {video.failure_reason}")
             raise VideoNotFound("The thumbnail is not ready yet.")
         data = bytearray()
-        async for chunk in self.storage.read(video.thumbnail_key, 0, await self.storage.size(video.thumbnail_key)):
+        size = (await self.storage.head(video.thumbnail_key)).size
+        async for chunk in self.storage.read(video.thumbnail_key, 0, size):
             data += chunk
         return bytes(data)

@@ -10,6 +10,8 @@ from vidplat.domain import events
 from vidplat.domain.ports import Clock, JobQueue, MediaProbe, Storage, UnitOfWorkFactory, UnreadableMedia
 from vidplat.domain.videos.keys import media_key, thumbnail_key
 from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
+from vidplat.domain.webhooks.events import video_event
+from vidplat.domain.webhooks.model import EventType
 
 THUMBNAIL_AT = 0.1  # of the duration: past fade-ins, still representative
 # What publishing writes: the media facts and the file's state, never the title, description or trash.
@@ -64,16 +66,15 @@ class ProcessUpload:
             await self.fail(video_id, upload_key, "The uploaded file was lost before it could be processed.")
             return
         try:
-            info = await self.probe.probe(self.storage.local_path(source))
-            thumbnail = await self.probe.thumbnail(
-                self.storage.local_path(source), info.duration_seconds * THUMBNAIL_AT
-            )
+            async with self.probe.open(source) as media:
+                info = await media.probe()
+                thumbnail = await media.thumbnail(info.duration_seconds * THUMBNAIL_AT)
         except UnreadableMedia as exc:
             await self.fail(video_id, upload_key, str(exc))
             return
         await self.storage.put_bytes(thumbnail_key(final), thumbnail)
         checksum = await self.storage.checksum(source)
-        size = await self.storage.size(source)
+        size = (await self.storage.head(source)).size
         if source != final:
             await self.storage.move(source, final)
         if await self._publish(video_id, upload_key, final, info, size, checksum):
@@ -97,6 +98,7 @@ class ProcessUpload:
             video.content_type, video.size_bytes, video.checksum = info.content_type, size, checksum
             video.updated_at = self.clock.now()
             await uow.videos.update(video, *_PUBLISHED)
+            await uow.outbox.record(video_event(EventType.VIDEO_READY, video, video.updated_at))
             await uow.commit()
         if replaced is not None and replaced != final:
             await self._discard(replaced)
@@ -123,6 +125,7 @@ async def fail_upload(
             video.status = VideoStatus.FAILED
         video.updated_at = clock.now()
         await uow.videos.update(video, "pending_key", "failure_reason", "status", "updated_at")
+        await uow.outbox.record(video_event(EventType.VIDEO_FAILED, video, video.updated_at))
         await uow.commit()
     await storage.delete(upload_key)
     await _discard(storage, media_key(upload_key))

@@ -28,6 +28,7 @@ from vidplat.entrypoints.http.security import authentication, provide_principal,
 from vidplat.entrypoints.http.streaming import StreamingController
 from vidplat.entrypoints.http.users import MeController, UserController
 from vidplat.entrypoints.http.videos import VideoController
+from vidplat.entrypoints.http.webhooks import WebhookController
 
 API_DESCRIPTION = "Multi-tenant video platform: organizations, users, videos and view points."
 
@@ -55,6 +56,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             UserController,
             VideoController,
             StreamingController,
+            WebhookController,
             *ops_handlers,
             *metrics_handlers,
             InsightsController,

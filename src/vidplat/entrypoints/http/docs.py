@@ -39,8 +39,8 @@ def _page(title: str, head: str, body: str) -> bytes:
 """.encode()
 
 
-def _require(*files: str) -> None:
-    missing = [name for name in files if not (_VENDOR / name).is_file()]
+def _require(vendor: Path, *files: str) -> None:
+    missing = [name for name in files if not (vendor / name).is_file()]
     if missing:
         # Only a build without npm gets here (hatch_build.py says so at build time too).
         raise ServiceUnavailableException(
@@ -52,11 +52,12 @@ def _require(*files: str) -> None:
 class SwaggerPage(SwaggerRenderPlugin):
     """Swagger UI at /docs, loading the document from /docs/openapi.json."""
 
-    def __init__(self) -> None:
+    def __init__(self, vendor: Path = _VENDOR) -> None:
         super().__init__(path="/", favicon=_FAVICON)
+        self.vendor = vendor
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        _require("swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
+        _require(self.vendor, "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
         return _page(
             "vidplat API",
             f'<link rel="stylesheet" href="{ASSETS}/vendor/swagger-ui/swagger-ui.css">',
@@ -79,11 +80,12 @@ class SwaggerPage(SwaggerRenderPlugin):
 class ScalarPage(ScalarRenderPlugin):
     """Scalar at /docs/scalar."""
 
-    def __init__(self) -> None:
+    def __init__(self, vendor: Path = _VENDOR) -> None:
         super().__init__(path="/scalar", favicon=_FAVICON)
+        self.vendor = vendor
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        _require("scalar/standalone.js")
+        _require(self.vendor, "scalar/standalone.js")
         return _page(
             "vidplat API",
             "",

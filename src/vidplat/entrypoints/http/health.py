@@ -26,19 +26,30 @@ class HealthController(Controller):
 
     @get(
         "/ready",
-        responses={503: ResponseSpec(ReadyOut, description="The failing parts are `down`", generate_examples=False)},
+        responses={
+            503: ResponseSpec(
+                ReadyOut, description="The failing parts are `down` (or `full`: storage)", generate_examples=False
+            )
+        },
         summary="Database, lock backend and job queue are reachable",
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[ReadyOut]:
         checks: dict[str, Check] = request.app.state.checks
         results = await asyncio.gather(*(_run(check) for check in checks.values()))
-        report = {name: "ok" if ok else "down" for name, ok in zip(checks, results, strict=True)}
-        healthy = all(results)
+        report = {name: _state(result) for name, result in zip(checks, results, strict=True)}
+        healthy = all(state == "ok" for state in report.values())
         body = ReadyOut(status="ok" if healthy else "unavailable", checks=report)
         return Response(body, status_code=200 if healthy else 503)
 
 
-async def _run(check: Check) -> bool:
+def _state(result: bool | str) -> str:
+    """A check says True (ok), False (down), or a word for what is wrong ("full")."""
+    if isinstance(result, str):
+        return result
+    return "ok" if result else "down"
+
+
+async def _run(check: Check) -> bool | str:
     try:
         return await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
     except Exception:  # a check that errors is a failing part, reported as "down"

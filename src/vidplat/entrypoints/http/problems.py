@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import re
 from http import HTTPStatus
 from types import CodeType
@@ -15,6 +17,7 @@ from litestar.params import KwargDefinition
 from litestar.serialization.msgspec_hooks import decode_json
 from litestar.types import ExceptionHandlersMap
 
+import vidplat.domain
 from vidplat.domain import errors as e
 from vidplat.entrypoints.http.text import explained
 from vidplat.entrypoints.http.validation import allowed_values
@@ -38,6 +41,7 @@ _STATUS_BY_KIND: tuple[tuple[type[e.DomainError], int], ...] = (
     (e.PayloadTooLarge, 413),
     (e.UnsupportedMedia, 415),
     (e.Unavailable, 503),
+    (e.StorageFull, 507),
 )
 
 _CODE_BY_STATUS = {
@@ -54,6 +58,7 @@ _CODE_BY_STATUS = {
     422: "validation_error",
     429: "too_many_requests",
     503: "service_unavailable",
+    507: "storage_full",
 }
 
 
@@ -68,6 +73,9 @@ def status_of(kind: type[e.DomainError]) -> int:
 
 def _codes_by_status() -> dict[int, tuple[str, ...]]:
     """Every stable code, by status: the DomainError classes' own (so new ones appear by themselves) and HTTP's."""
+    # Errors may be defined beside their use case (domain/pagination.py): import the whole (pure) domain first.
+    for module in pkgutil.walk_packages(vidplat.domain.__path__, "vidplat.domain."):
+        importlib.import_module(module.name)
     found: dict[int, set[str]] = {}
     pending: list[type[e.DomainError]] = [e.DomainError]
     while pending:

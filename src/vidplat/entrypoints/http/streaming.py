@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -34,6 +35,9 @@ _REFUSALS: dict[int, tuple[str, str]] = {
 }
 # Media is per user (credits, tenancy): shared caches must not keep it.
 PRIVATE = {"Cache-Control": "private, max-age=0, must-revalidate"}
+# How long a presigned object URL of the redirect delivery serves: long enough for the player to
+# follow it; each new range request comes back through /stream (authorised and credited again).
+REDIRECT_TTL = timedelta(minutes=5)
 
 
 class StreamingController(Controller):
@@ -47,6 +51,7 @@ class StreamingController(Controller):
         media_type=VIDEO,
         responses={
             206: ResponseSpec(bytes, description="The requested byte range", media_type=VIDEO, generate_examples=False),
+            307: bare("Redirect delivery: a short-lived presigned URL of the object, which serves the Range"),
             304: bare("Not modified (If-None-Match, If-Modified-Since)"),
             **problems(401, 404, 412, 416, 422),
         },
@@ -108,7 +113,17 @@ async def _respond(
     if plan.status != HTTPStatus.NOT_MODIFIED:
         # The stored type, explicitly: the route's documented `video/*` would otherwise replace it.
         headers["Content-Type"] = playable.content_type
-    offload: str | None = request.app.state.container.settings.accel_redirect_prefix
+    settings = request.app.state.container.settings
+    if (
+        settings.storage.stream_delivery == "redirect"
+        and plan.status in (200, 206)
+        and request.method == HttpMethod.GET
+    ):
+        url = await playable.presign(REDIRECT_TTL)
+        if url is not None:  # the store serves the bytes and the Range itself
+            return Response(b"", status_code=HTTPStatus.TEMPORARY_REDIRECT, headers={"Location": url, **PRIVATE})
+    # nginx reads the file from its own disk: only local storage can be offloaded this way.
+    offload: str | None = None if settings.storage.is_s3 else settings.accel_redirect_prefix
     if offload is not None and request.method == HttpMethod.GET and _nginx_answers_alike(request.headers, plan):
         # nginx serves the bytes (sendfile, and the Range itself) from its internal location,
         # keeping this response's Content-Type and Cache-Control, and sending these validators

@@ -1,0 +1,129 @@
+"""S9 and S7 on S3 storage: /stream in proxy delivery against a direct GET of the same object from the
+S3 server (SeaweedFS), the cost of a redirect, and a large upload against a direct PUT of the same bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+from bench.config import MB, MIB
+from bench.context import Bench
+from bench.rawhttp import Api
+from bench.results import Row, median
+from bench.s3stack import S3Stack, start_s3_stack
+from bench.scenarios.pairs import alternate, errors_note, repeated
+from bench.scenarios.upload import MAX_GROWTH_MB, RssSampler
+from bench.services import Throwaway
+from bench.uploads import upload, wait_processed
+from bench.wrk import Load
+
+TARGET = 0.7
+REDIRECT_CLIENTS = 16
+
+
+async def s9(bench: Bench) -> list[Row]:
+    state = Throwaway.new()
+    try:
+        stack = await start_s3_stack(bench.processes, bench.run_dir, state, bench.big_video)
+        rows = [await _download(bench, stack, 1), await _download(bench, stack, 16), await _redirect(bench, stack)]
+        rows += await _upload(bench, stack)
+        return rows
+    finally:
+        for name in ("serve-s3-redirect", "worker-s3", "serve-s3", "weed"):
+            bench.processes.stop_named(name)
+        await state.drop()
+
+
+async def _download(bench: Bench, stack: S3Stack, clients: int) -> Row:
+    threads = min(clients, 2)
+    direct = await stack.storage.presign_get(stack.big_key, timedelta(hours=1))
+    if direct is None:
+        raise RuntimeError("the S3 store made no presigned URL")
+    ours = Load(f"http://127.0.0.1:{stack.port}{stack.stream_path}", "get.lua", (stack.token,), clients, threads)
+    store = Load(direct, "get.lua", ("",), clients, threads)
+    mine, theirs = await alternate(bench, ours, store, bench.profile.stream_s)
+    value, reference = median([r.mb_per_s for r in mine]), median([r.mb_per_s for r in theirs])
+    ratio = value / reference
+    return Row(
+        scenario="S9",
+        what=f"{clients} client{'s' if clients > 1 else ''} /stream, S3 proxy",
+        value=value,
+        unit="MB/s",
+        reference=f"direct S3 GET {reference:,.0f} MB/s",
+        ratio=ratio,
+        target=">= 70% of direct GET",
+        passed=ratio >= TARGET and not any(r.errors for r in mine),
+        runs=[r.mb_per_s for r in mine],
+        note=errors_note("/stream", mine),
+    )
+
+
+async def _redirect(bench: Bench, stack: S3Stack) -> Row:
+    """What a 307 costs: authorisation, the (cached) credit check and signing, per request."""
+    url = f"http://127.0.0.1:{stack.redirect_port}{stack.stream_path}"
+    results = await repeated(bench, Load(url, "get.lua", (stack.token,), REDIRECT_CLIENTS, 2), bench.profile.api_s)
+    p50, rps = median([r.p50_ms for r in results]), median([r.rps for r in results])
+    return Row(
+        scenario="S9",
+        what=f"redirect delivery, 307 p99 at {REDIRECT_CLIENTS} clients",
+        value=median([r.p99_ms for r in results]),
+        unit="ms",
+        reference=f"p50 {p50:.1f} ms, {rps:,.0f} req/s",
+        runs=[r.p99_ms for r in results],
+        note=errors_note("redirects", results),
+    )
+
+
+async def _upload(bench: Bench, stack: S3Stack) -> list[Row]:
+    size = bench.upload_file.stat().st_size
+    growths, speeds, direct_speeds, outcomes = [], [], [], []
+    for run in range(bench.profile.runs):
+        started = time.perf_counter()
+        await stack.storage.write(f"direct/{run}", _file_chunks(bench.upload_file), max_bytes=size)
+        direct_speeds.append(size / (time.perf_counter() - started) / MB)
+        await stack.storage.delete(f"direct/{run}")
+        sampler = RssSampler(stack.serve_pid)
+        sampling = asyncio.create_task(sampler.run())
+        started = time.perf_counter()
+        try:
+            video = await upload(stack.port, stack.token, bench.upload_file, f"large on S3 {run}")
+            speeds.append(size / (time.perf_counter() - started) / MB)
+        finally:
+            sampling.cancel()
+        sampler.sample()
+        growths.append(sampler.growth_mb)
+        outcomes.append((await wait_processed(Api(stack.port), stack.token, video["id"]))["status"])
+    worst, value, reference = max(growths), median(speeds), median(direct_speeds)
+    label = f"{size // MIB:,} MiB upload to S3"
+    return [
+        Row(
+            scenario="S7",
+            what=f"{label} API RSS growth (max)",
+            value=worst,
+            unit="MB",
+            target=f"< {MAX_GROWTH_MB} MB",
+            passed=worst < MAX_GROWTH_MB,
+            runs=growths,
+        ),
+        Row(
+            scenario="S7",
+            what=label,
+            value=value,
+            unit="MB/s",
+            reference=f"direct S3 PUT {reference:,.0f} MB/s",
+            ratio=value / reference,
+            target=">= 70% of direct PUT",
+            passed=value / reference >= TARGET,
+            runs=speeds,
+            note=f"processing afterwards ended: {', '.join(outcomes)} (the file is a header and a hole)",
+        ),
+    ]
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    with path.open("rb") as file:
+        while chunk := await asyncio.to_thread(file.read, MIB):
+            yield chunk
