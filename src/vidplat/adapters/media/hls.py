@@ -52,6 +52,9 @@ class RenditionWriter:
         if not isinstance(video, av.VideoStream):  # the stubs type a codec named at run time loosely
             raise TypeError("libx264 gave no video stream")
         video.width, video.height, video.pix_fmt = rendition.width, rendition.height, "yuv420p"
+        # PyAV defaults every codec to slice threads, which makes x264 use its slower sliced-threads
+        # mode; frame threads are x264's (and the ffmpeg CLI's) default.
+        video.codec_context.thread_type = "AUTO"
         # Frames keep the source's timestamps: no rounding to a nominal frame rate, A/V stays in sync.
         video.time_base = video.codec_context.time_base = time_base  # type: ignore[assignment]
         self._video = video
