@@ -210,3 +210,13 @@ async def test_a_cancelled_transcode_stops_its_child_and_leaves_nothing(tmp_path
         await job
     assert transcoder_children() == []
     assert not (tmp_path / "out").exists()
+
+
+async def test_a_retry_replaces_what_a_killed_attempt_left(tmp_path: Path) -> None:
+    source = make_mp4(tmp_path / "in.mp4", seconds=2, width=320, height=240)
+    leftover = tmp_path / "out" / "240p"
+    leftover.mkdir(parents=True)
+    (leftover / "seg_00007.m4s").write_bytes(b"half a segment")
+    result = await transcode(source, tmp_path / "out")
+    assert not (leftover / "seg_00007.m4s").exists()
+    assert_plays(tmp_path / "out", result, frames=20, audio=False)

@@ -219,7 +219,7 @@ class Transcoder(Protocol):
         ladder: Sequence[Rung],
         on_progress: Callable[[int], Awaitable[None]] | None = None,
     ) -> TranscodeResult:
-        """HLS renditions of the local source (master.m3u8, one folder each, storyboard) in out_dir.
+        """HLS renditions of the local source (master.m3u8, one folder each, storyboard) in out_dir, replaced.
 
         on_progress hears whole percents as they are reached. Raises TranscodeFailed with the reason;
         out_dir is then removed.

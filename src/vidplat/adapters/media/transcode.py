@@ -46,6 +46,8 @@ class SubprocessTranscoder:
         ladder: Sequence[Rung],
         on_progress: Callable[[int], Awaitable[None]] | None = None,
     ) -> TranscodeResult:
+        # What a killed earlier attempt left behind goes first: a retry starts clean.
+        shutil.rmtree(out_dir, ignore_errors=True)
         job = {
             "source": str(source),
             "out_dir": str(out_dir),
