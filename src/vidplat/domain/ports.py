@@ -15,6 +15,7 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 from uuid import UUID
@@ -25,6 +26,7 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, Video, VideoField, VideoStatus
+from vidplat.domain.videos.renditions import Rung, TranscodeResult
 from vidplat.domain.webhooks.model import Attempt, Delivery, DeliveryStatus, Endpoint, WebhookEvent
 
 T = TypeVar("T")
@@ -207,6 +209,26 @@ class MediaProbe(Protocol):
 
 class UnreadableMedia(Exception):
     """The media tool could not read the file; the message is safe to show to users."""
+
+
+class Transcoder(Protocol):
+    async def transcode(
+        self,
+        source: Path,
+        out_dir: Path,
+        ladder: Sequence[Rung],
+        on_progress: Callable[[int], Awaitable[None]] | None = None,
+    ) -> TranscodeResult:
+        """HLS renditions of the local source (master.m3u8, one folder each, storyboard) in out_dir, replaced.
+
+        on_progress hears whole percents as they are reached. Raises TranscodeFailed with the reason;
+        out_dir is then removed.
+        """
+        ...
+
+
+class TranscodeFailed(Exception):
+    """The source could not be transcoded (damaged, over a cap, out of resources); the message is the reason."""
 
 
 # --- persistence -------------------------------------------------------------------------
