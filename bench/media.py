@@ -12,6 +12,7 @@ from bench.config import MB, MIB
 
 # Bump when the generators change, so stale cached files are not reused.
 _VERSION = "v1"
+_BOX = 200  # side of the bright square moving across S10's source
 
 
 def cache_dir() -> Path:
@@ -35,6 +36,15 @@ def small_video() -> Path:
     path = cache_dir() / f"small-{_VERSION}.mp4"
     if not path.exists():
         _atomically(path, _encode_gradient)
+    return path
+
+
+def hd_clip(seconds: int = 30) -> Path:
+    """A 1080p30 H.264 + AAC stereo MP4 of moving stripes and a tone: S10's transcoding source."""
+    path = cache_dir() / f"hd-{seconds}s-{_VERSION}.mp4"
+    if not path.exists():
+        print(f"generating {path} (once; cached for later runs)", flush=True)
+        _atomically(path, lambda temp: _encode_hd(temp, seconds))
     return path
 
 
@@ -97,6 +107,42 @@ def _encode_gradient(path: Path, width: int = 320, height: int = 240, fps: int =
             frame.pts = index
             output.mux(stream.encode(frame))
         output.mux(stream.encode(None))
+
+
+def _encode_hd(path: Path, seconds: int, width: int = 1920, height: int = 1080, fps: int = 30) -> None:
+    """Diagonal stripes sliding under a moving bright box: detail and motion for the encoder, cheap to draw."""
+    with av.open(str(path), "w", format="mp4") as output:
+        options = {"preset": "veryfast", "crf": "20", "g": str(2 * fps)}
+        video = _video(output.add_stream("libx264", rate=fps, options=options))
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        audio = output.add_stream("aac", rate=48_000, layout="stereo")
+        if not isinstance(audio, av.AudioStream):
+            raise TypeError("expected an audio stream")
+        pattern = bytes((x * 7 // 3) % 256 for x in range(2 * width + 512))
+        for index in range(fps * seconds):
+            frame = av.VideoFrame(width, height, "yuv420p")
+            luma, *chroma = frame.planes
+            left, top = index * 12 % (width - _BOX), height // 3
+            rows = []
+            for y in range(height):
+                row = pattern[(y + index * 5) % 256 :][: luma.line_size]
+                if top <= y < top + _BOX:
+                    row = row[:left] + b"\xeb" * _BOX + row[left + _BOX :]
+                rows.append(row)
+            luma.update(b"".join(rows))
+            for offset, plane in enumerate(chroma):
+                plane.update(bytes([96 + 64 * offset + index % 32]) * plane.buffer_size)
+            frame.pts = index
+            output.mux(video.encode(frame))
+        output.mux(video.encode(None))
+        samples = 1024
+        for start in range(0, seconds * 48_000, samples):
+            sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
+            # A buzz that changes every frame: s16 stereo samples from a cheap byte pattern.
+            sound.planes[0].update(bytes((start // samples * 37 + i) % 256 for i in range(sound.planes[0].buffer_size)))
+            sound.sample_rate, sound.pts = 48_000, start
+            output.mux(audio.encode(sound))
+        output.mux(audio.encode(None))
 
 
 def _video(stream: object) -> av.VideoStream:

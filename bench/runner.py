@@ -24,6 +24,7 @@ from bench.scenarios.coldstart import s8
 from bench.scenarios.credits import s4
 from bench.scenarios.objectstore import s9
 from bench.scenarios.streaming import s1, s2, s3
+from bench.scenarios.transcode import s10
 from bench.scenarios.upload import s7
 from bench.seed import seed
 from bench.services import Throwaway
@@ -51,6 +52,7 @@ PLAN: list[tuple[str, str, Scenario]] = [
 # Scenarios that seed and serve their own data: they need none of the above, and run after it.
 STANDALONE: list[tuple[str, str, Callable[[Profile, Callable[[str], None]], Awaitable[list[Row]]]]] = [
     ("S13", "growth: small and large data, read cache off and on; expiry", s13),
+    ("S10", "transcode 30 s of 1080p to the ladder, vs the ffmpeg CLI", s10),
 ]
 SCENARIOS = {name for name, _, _ in PLAN} | {name for name, _, _ in STANDALONE}
 

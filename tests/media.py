@@ -30,24 +30,55 @@ def make_webm(
     fps: int = 10,
     audio: bool = False,
     live: bool = False,
+    codec: str = "libvpx",
 ) -> Path:
-    """A VP8 WebM, optionally with an Opus track; skips the test when this PyAV build lacks libvpx.
+    """A VP8 (or `codec`) WebM, optionally with an Opus track; skips the test when PyAV lacks the encoder.
 
     live=True writes it as a browser's MediaRecorder does: no duration and no seek index.
     """
-    if "libvpx" not in av.codecs_available:
-        pytest.skip("this PyAV build has no libvpx encoder")
+    if codec not in av.codecs_available:
+        pytest.skip(f"this PyAV build has no {codec} encoder")
     options = {"live": "1"} if live else {}
     return _encode(
         path,
         "webm",
-        "libvpx",
+        codec,
         "libopus" if audio else None,
         seconds=seconds,
         size=(width, height),
         fps=fps,
         options=options,
     )
+
+
+def make_mkv(
+    path: Path, *, codec: str = "mpeg4", seconds: float = 1.0, width: int = 64, height: int = 48, fps: int = 10
+) -> Path:
+    """A Matroska file of any encoder PyAV has (MPEG-4 Part 2 by default), with an AAC track."""
+    return _encode(path, "matroska", codec, "aac", seconds=seconds, size=(width, height), fps=fps, options={})
+
+
+def rotate_mp4(path: Path, degrees: int) -> Path:
+    """Give the first track of an MP4 a display matrix turning it `degrees` clockwise, as phones do.
+
+    Patched into the tkhd box: the muxers that would write one take it only from the ffmpeg CLI's side.
+    """
+    one, minus_one = 0x10000, 0xFFFF0000  # 16.16 fixed point
+    matrices = {  # (a, b, c, d): x' = a*x + c*y, y' = b*x + d*y
+        90: (0, one, minus_one, 0),
+        180: (minus_one, 0, 0, minus_one),
+        270: (0, minus_one, one, 0),
+    }
+    data = bytearray(path.read_bytes())
+    box = data.index(b"tkhd")
+    assert data[box + 4] == 0, "a version-0 tkhd"
+    # After the type: version+flags, 2 times, track id, reserved, duration, 8 reserved, layer..volume, 2 reserved.
+    matrix = box + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 8 + 8
+    a, b, c, d = matrices[degrees]
+    for index, value in enumerate((a, b, 0, c, d, 0, 0, 0, 0x40000000)):
+        data[matrix + 4 * index : matrix + 4 * index + 4] = value.to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+    return path
 
 
 def truncate(path: Path, keep_bytes: int) -> Path:

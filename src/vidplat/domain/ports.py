@@ -15,6 +15,7 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 from uuid import UUID
@@ -25,6 +26,7 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, Video, VideoField, VideoStatus
+from vidplat.domain.videos.renditions import Rung, TranscodeResult
 from vidplat.domain.webhooks.model import Attempt, Delivery, DeliveryStatus, Endpoint, WebhookEvent
 
 T = TypeVar("T")
@@ -209,6 +211,26 @@ class UnreadableMedia(Exception):
     """The media tool could not read the file; the message is safe to show to users."""
 
 
+class Transcoder(Protocol):
+    async def transcode(
+        self,
+        source: Path,
+        out_dir: Path,
+        ladder: Sequence[Rung],
+        on_progress: Callable[[int], Awaitable[None]] | None = None,
+    ) -> TranscodeResult:
+        """HLS renditions of the local source (master.m3u8, one folder each, storyboard) in out_dir, replaced.
+
+        on_progress hears whole percents as they are reached. Raises TranscodeFailed with the reason;
+        out_dir is then removed.
+        """
+        ...
+
+
+class TranscodeFailed(Exception):
+    """The source could not be transcoded (damaged, over a cap, out of resources); the message is the reason."""
+
+
 # --- persistence -------------------------------------------------------------------------
 
 
@@ -258,6 +280,10 @@ class UserRepository(Protocol):
 
     async def count_admins(self, organization_id: UUID) -> int:
         """Active admins of the organization."""
+        ...
+
+    async def count_active(self, organization_id: UUID) -> int:
+        """Active users of the organization."""
         ...
 
     async def add_points(self, points: Mapping[UUID, int]) -> None:
@@ -333,7 +359,7 @@ class VideoRepository(Protocol):
     async def get(
         self, organization_id: UUID, video_id: UUID, *, deleted: bool = False, for_update: bool = False
     ) -> Video | None:
-        """A video of the organization: live ones by default, trashed ones with deleted=True.
+        """A video of the organization: live ones by default, trashed (not purged) ones with deleted=True.
 
         for_update locks the row until the transaction ends, for a use case that decides on what it read.
         """
@@ -345,6 +371,15 @@ class VideoRepository(Protocol):
 
     async def stuck_processing(self, older_than: datetime, limit: int) -> Sequence[Video]:
         """Videos with an upload pending since before `older_than`."""
+        ...
+
+    async def storage_bytes(self, organization_id: UUID) -> int:
+        """Bytes the organization's videos hold (served files and pending uploads), trash included, purged not."""
+        ...
+
+    async def purgeable(self, deleted_before: datetime, limit: int) -> Sequence[Video]:
+        """Unpurged videos trashed before the cutoff, oldest first, locked; rows another transaction
+        holds are skipped, so concurrent purges take disjoint batches."""
         ...
 
     async def list(

@@ -47,7 +47,12 @@ def _frame_near(container: InputContainer, stream: VideoStream, at_seconds: floa
 
 
 def _jpeg(frame: VideoFrame) -> bytes:
-    width, height = _scaled_size(frame.width, frame.height)
+    return encode_jpeg(frame, *_scaled_size(frame.width, frame.height))
+
+
+def encode_jpeg(frame: VideoFrame, width: int | None = None, height: int | None = None) -> bytes:
+    """The frame as a JPEG, scaled to width x height when given."""
+    width, height = width or frame.width, height or frame.height
     # Full-range yuv420p is what JPEG expects; the older yuvj420p alias is deprecated in FFmpeg.
     image = frame.reformat(width, height, format="yuv420p", dst_color_range=ColorRange.JPEG)
     image.pts = 0
