@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.log_capture import restored_logging
 from tests.s3 import S3Service, moto_s3
 from tests.services import throwaway_database, throwaway_redis
 
@@ -57,3 +58,10 @@ def s3_service() -> Iterator[S3Service]:
     """An in-process S3 emulator (moto) with a bucket; each user takes its own key prefix."""
     with moto_s3() as service:
         yield service
+
+
+@pytest.fixture(name="restored_logging")
+def _restored_logging() -> Iterator[None]:
+    """For tests that configure logging (process-wide): the next test sees it as it was."""
+    with restored_logging():
+        yield

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from vidplat.entrypoints.logs import formatter
+from vidplat.entrypoints.logs import CONFIGURED_LOGGERS, formatter
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +42,17 @@ def captured_logs(level: int = logging.INFO, log_format: str = "json") -> Iterat
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)
+
+
+@contextmanager
+def restored_logging() -> Iterator[None]:
+    """Put back every logger configure_logging or uvicorn.Config changes, as it was before the block."""
+    loggers = [logging.getLogger(name) for name in CONFIGURED_LOGGERS]
+    saved = [(lg.handlers[:], lg.filters[:], lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    try:
+        yield
+    finally:
+        for lg, (handlers, filters, level, propagate, disabled) in zip(loggers, saved, strict=True):
+            lg.handlers[:], lg.filters[:] = handlers, filters
+            lg.setLevel(level)
+            lg.propagate, lg.disabled = propagate, disabled

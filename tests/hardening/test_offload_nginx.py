@@ -25,6 +25,7 @@ from tests.hardening.conftest import make_backend
 from tests.hardening.report import record
 from tests.hardening.servers import free_port, nginx_server
 from tests.hardening.wiring import Backend, Wiring, build_app, serving
+from tests.log_capture import restored_logging
 
 LOCATION = "/_media/"
 COMPARED = ("etag", "last-modified", "content-range", "content-length", "content-type", "accept-ranges")
@@ -39,8 +40,17 @@ class _Server(uvicorn.Server):
 @contextlib.asynccontextmanager
 async def uvicorn_serving(app: Litestar) -> AsyncIterator[int]:
     """The app on a free loopback port, its lifespan run by uvicorn; yields the port."""
+    with restored_logging():  # uvicorn.Config sets its loggers' levels for the whole process
+        async with _serving(app) as port:
+            yield port
+
+
+@contextlib.asynccontextmanager
+async def _serving(app: Litestar) -> AsyncIterator[int]:
     port = free_port()
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    # As `vidplat serve` runs it: uvicorn's lines through the root logger, not its own dictConfig.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None, lifespan="on")
+    server = _Server(config)
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(30):

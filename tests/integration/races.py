@@ -47,8 +47,20 @@ class Gap:
             self.reached.set()
             await self.resume.wait()
 
-    async def wait_reached(self) -> None:
-        await asyncio.wait_for(self.reached.wait(), WITHIN)
+    async def wait_reached(self, writer: asyncio.Future[Any] | None = None) -> None:
+        """Until a writer stops here; if `writer` ends first, its own error, not a timeout."""
+        reached = asyncio.ensure_future(self.reached.wait())
+        waiting: set[asyncio.Future[Any]] = {reached} if writer is None else {reached, writer}
+        try:
+            await asyncio.wait(waiting, timeout=WITHIN, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reached.cancel()
+        if self.reached.is_set():
+            return
+        if writer is not None and writer.done():
+            await writer  # raises what stopped it
+            raise AssertionError("the writer finished without reaching the gap")
+        raise TimeoutError(f"no writer reached the gap within {WITHIN} s")
 
 
 class GapHasher:
@@ -131,7 +143,7 @@ def beginning_late(db: Database, gap: Gap) -> UnitOfWorkFactory:
 
 async def run_in_gap(db: Database, gap: Gap, paused: asyncio.Task[Any], other: Awaitable[T]) -> T:
     """Run `other` while `paused` waits at the gap, until it commits or waits for a lock; then resume."""
-    await gap.wait_reached()
+    await gap.wait_reached(paused)
     racer = asyncio.ensure_future(other)
 
     async def settled() -> bool | None:

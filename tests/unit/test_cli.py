@@ -21,6 +21,9 @@ from vidplat.entrypoints.asgi import app_factory
 from vidplat.entrypoints.cli import main
 from vidplat.settings import Settings
 
+# `serve`, `worker` and the ASGI factory configure the process's logging, here the test runner's.
+pytestmark = pytest.mark.usefixtures("restored_logging")
+
 
 def test_embedded_serve_refuses_more_than_one_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Locks, throttling, jobs and cache invalidation live in the one embedded process."""

@@ -7,12 +7,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 from structlog.contextvars import bound_contextvars
 
-from tests.log_capture import captured_logs
+from tests.log_capture import captured_logs, restored_logging
 from vidplat.domain import events
 from vidplat.domain.events import EVENTS
-from vidplat.entrypoints.logs import QuietCron, configure_logging
+from vidplat.entrypoints.logs import CONFIGURED_LOGGERS, QuietCron, configure_logging
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.c2lnbmF0dXJl"
 ACCESS_FORMAT = '%s - "%s %s HTTP/%s" %d'  # uvicorn's access line
@@ -105,19 +106,6 @@ def test_saq_cron_announcements_are_debug_lines_and_real_jobs_stay_info(quiet_sa
     assert [line["level"] for line in logs.lines()] == ["debug"]
 
 
-@pytest.fixture
-def restored_logging() -> Iterator[None]:
-    """configure_logging changes process-wide state: put it back for the other tests."""
-    root, saq = logging.getLogger(), logging.getLogger("saq")
-    handlers, level, filters, events_level = list(root.handlers), root.level, list(saq.filters), EVENTS.level
-    try:
-        yield
-    finally:
-        root.handlers[:], saq.filters[:] = handlers, filters
-        root.setLevel(level)
-        EVENTS.setLevel(events_level)
-
-
 @pytest.mark.usefixtures("restored_logging")
 def test_configured_logging_shows_events_at_the_level_but_records_them_below_it(
     capsys: pytest.CaptureFixture[str],
@@ -132,3 +120,20 @@ def test_configured_logging_shows_events_at_the_level_but_records_them_below_it(
     assert sum(isinstance(f, QuietCron) for f in logging.getLogger("saq").filters) == 1
     assert EVENTS.isEnabledFor(logging.DEBUG)  # what metrics count does not depend on the level shown
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def _state() -> list[tuple[object, ...]]:
+    loggers = [logging.getLogger(name) for name in CONFIGURED_LOGGERS]
+    return [(lg.handlers[:], lg.filters[:], lg.level, lg.propagate, lg.disabled) for lg in loggers]
+
+
+def test_what_configure_logging_and_uvicorns_own_setup_change_is_put_back() -> None:
+    """Tests that configure logging in process leave the next test the logging it expects."""
+    before = _state()
+    with restored_logging():
+        uvicorn.Config("vidplat.entrypoints.asgi:app_factory", log_level="warning")  # uvicorn's dictConfig
+        assert not logging.getLogger("uvicorn.access").propagate
+        configure_logging("ERROR", "json")
+        assert _state() != before
+
+    assert _state() == before

@@ -83,6 +83,12 @@ def formatter(log_format: str) -> logging.Formatter:
     )
 
 
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+# Every logger configure_logging (or uvicorn's own setup) changes, and only on the loggers
+# themselves: saving their state and putting it back undoes it.
+CONFIGURED_LOGGERS = ("", EVENTS.name, "saq", *UVICORN_LOGGERS)
+
+
 def configure_logging(level: str, log_format: str) -> None:
     """Send every logger's records to one stderr handler at `level`; safe to call again."""
     handler = logging.StreamHandler(sys.stderr)
@@ -98,6 +104,6 @@ def configure_logging(level: str, log_format: str) -> None:
     if not any(isinstance(f, QuietCron) for f in saq.filters):
         saq.addFilter(QuietCron())
     # Uvicorn's own loggers propagate here rather than printing in a second format.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in UVICORN_LOGGERS:
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
