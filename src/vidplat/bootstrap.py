@@ -211,6 +211,7 @@ def bootstrap(
             playback_ttl=timedelta(seconds=auth.playback_ttl_seconds),
             max_upload_bytes=settings.max_upload_bytes,
             staging_ttl=timedelta(seconds=settings.storage.staging_ttl_seconds),
+            upload_expiry=timedelta(hours=settings.upload_expiry_hours),
         ),
     )
     scheduler = None
@@ -220,6 +221,7 @@ def bootstrap(
                 Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
                 Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
                 Periodic("sweep_storage", 60, use_cases.sweep_storage),
+                Periodic("expire_uploads", 300, use_cases.expire_uploads),
             ]
         )
     return Container(

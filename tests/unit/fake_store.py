@@ -34,6 +34,7 @@ from tests.unit.fake_repositories import (
     FakeUserRepository,
     FakeVideoRepository,
     FakeViewCreditRepository,
+    NoResumableUploads,
     Table,
 )
 from vidplat.domain.accounts.model import Organization, RefreshToken, Session, User, org_name_key
@@ -43,6 +44,7 @@ from vidplat.domain.ports import (
     OrganizationRepository,
     PlanRepository,
     RefreshTokenRepository,
+    ResumableUploadRepository,
     SessionRepository,
     SubscriptionRepository,
     UnitOfWork,
@@ -148,6 +150,7 @@ class FakeUnitOfWork:
         self.subscriptions: SubscriptionRepository = self.fake_subscriptions
         self.videos: VideoRepository = self.fake_videos
         self.credits: ViewCreditRepository = self.fake_credits
+        self.resumable_uploads: ResumableUploadRepository = NoResumableUploads()
 
     @property
     def tables(self) -> list[Table[Any]]:

@@ -178,3 +178,16 @@ class VideoNotFound(NotFound):
 class VideoNotReady(NotFound):
     code = "video_not_ready"
     message = "The video is not ready yet."
+
+
+# --- resumable uploads -----------------------------------------------------------------
+
+
+class UploadNotFound(NotFound):
+    code = "upload_not_found"
+    message = "Upload not found (it may have expired or been terminated)."
+
+
+class OffsetMismatch(Conflict):
+    code = "offset_mismatch"
+    message = "Upload-Offset does not match the bytes stored; ask HEAD for the current offset."

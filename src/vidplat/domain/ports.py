@@ -24,6 +24,7 @@ from vidplat.domain.accounts.policy import Quota
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.rewards.model import ViewCredit
+from vidplat.domain.uploads.model import ResumableUpload
 from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
 
 T = TypeVar("T")
@@ -348,6 +349,29 @@ class ViewCreditRepository(Protocol):
     async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]: ...
 
 
+class ResumableUploadRepository(Protocol):
+    async def add(self, upload: ResumableUpload) -> None: ...
+
+    async def get(self, organization_id: UUID, upload_id: UUID) -> ResumableUpload | None: ...
+
+    async def advance(self, upload: ResumableUpload, offset: int, parts: Sequence[str], now: datetime) -> bool:
+        """Record stored bytes only if the row is still at upload.offset, incomplete and live (a conditional write).
+
+        False when another PATCH moved the offset first, or the upload ended.
+        """
+        ...
+
+    async def finish(self, upload_id: UUID, video_id: UUID) -> None: ...
+
+    async def end(self, organization_id: UUID, upload_id: UUID, at: datetime) -> bool:
+        """Make a live upload expire at `at`; False when there is none."""
+        ...
+
+    async def expired(self, now: datetime, limit: int) -> Sequence[ResumableUpload]: ...
+
+    async def remove(self, upload_id: UUID) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
@@ -367,6 +391,8 @@ class UnitOfWork(Protocol):
     def videos(self) -> VideoRepository: ...
     @property
     def credits(self) -> ViewCreditRepository: ...
+    @property
+    def resumable_uploads(self) -> ResumableUploadRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

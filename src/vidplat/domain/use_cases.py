@@ -30,6 +30,7 @@ from vidplat.domain.ports import (
     UrlSigner,
 )
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
+from vidplat.domain.uploads.use_cases import AppendToUpload, CreateUpload, ExpireUploads, GetUpload, TerminateUpload
 from vidplat.domain.videos.catalog import (
     DeleteVideo,
     EditVideo,
@@ -66,6 +67,7 @@ class Policy:
     playback_ttl: timedelta
     max_upload_bytes: int
     staging_ttl: timedelta = timedelta(hours=1)
+    upload_expiry: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +105,11 @@ class UseCases:
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
     sweep_storage: SweepStorage
+    create_upload: CreateUpload
+    get_upload: GetUpload
+    append_to_upload: AppendToUpload
+    terminate_upload: TerminateUpload
+    expire_uploads: ExpireUploads
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
@@ -110,6 +117,9 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
     credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
     process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
+    upload_video = UploadVideo(p.uow, uploads, p.clock)
+    replace_video_file = ReplaceVideoFile(p.uow, uploads, p.clock)
+    get_upload = GetUpload(p.uow, p.clock)
     return UseCases(
         sign_up=SignUp(p.uow, p.hasher, p.clock, p.limiter, policy.auth.signup_per_address),
         login=Login(p.uow, p.hasher, p.limiter, issuer, p.clock),
@@ -129,8 +139,8 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         expire_subscriptions=ExpireSubscriptions(p.uow, p.clock),
         list_my_points=ListMyPoints(p.uow),
         credit_view=credit,
-        upload_video=UploadVideo(p.uow, uploads, p.clock),
-        replace_video_file=ReplaceVideoFile(p.uow, uploads, p.clock),
+        upload_video=upload_video,
+        replace_video_file=replace_video_file,
         process_upload=process,
         fail_stuck_uploads=FailStuckUploads(p.uow, process, p.clock),
         get_video=GetVideo(p.uow, p.cache),
@@ -144,4 +154,9 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
         sweep_storage=SweepStorage(p.uow, p.storage, p.clock, policy.staging_ttl),
+        create_upload=CreateUpload(p.uow, p.clock, policy.max_upload_bytes, policy.upload_expiry),
+        get_upload=get_upload,
+        append_to_upload=AppendToUpload(p.uow, p.storage, p.clock, get_upload, upload_video, replace_video_file),
+        terminate_upload=TerminateUpload(p.uow, p.storage, p.clock),
+        expire_uploads=ExpireUploads(p.uow, p.storage, p.clock),
     )

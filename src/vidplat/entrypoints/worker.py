@@ -65,6 +65,10 @@ async def sweep_storage(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.sweep_storage()
 
 
+async def expire_uploads(ctx: WorkerContext) -> int:
+    return await _container(ctx).use_cases.expire_uploads()
+
+
 def make_worker(
     container: Container, *, concurrency: int = 4, timers: PartialTimersDict | None = None
 ) -> Worker[WorkerContext]:
@@ -85,6 +89,7 @@ def make_worker(
             CronJob(expire_subscriptions, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(fail_stuck_uploads, cron="*/10 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(sweep_storage, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(expire_uploads, cron="*/5 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
         ],
         startup=startup,
         shutdown=shutdown,
