@@ -36,7 +36,9 @@ NOW = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 TRIAL = Plan(code=PlanCode.TRIAL, name="Trial", price=0, duration_days=None, can_restore_videos=False)
 PAID = Plan(code=PlanCode.PAID, name="Paid", price=10000, duration_days=15, can_restore_videos=True)
 Entity = Organization | User | Session | RefreshToken | Subscription | Video | ViewCredit
-_TENANT_TABLES = "view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
+_TENANT_TABLES = (
+    "resumable_uploads, view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
+)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from vidplat.domain.errors import InvalidInput
 from vidplat.domain.uploads.model import ResumableUpload
 from vidplat.domain.uploads.use_cases import NewUpload
 from vidplat.entrypoints.http.openapi_problems import problems
+from vidplat.entrypoints.http.openapi_tus import TusBytesOperation, TusCreationOperation, TusOperation
 from vidplat.entrypoints.http.params import Caller, Uc
 from vidplat.entrypoints.http.security import NO_TOKEN, PUBLIC, admin_only
 from vidplat.entrypoints.http.text import checked
@@ -30,7 +31,6 @@ from vidplat.entrypoints.http.tus_headers import (
     refused,
     require_offset_stream,
     require_tus,
-    speaks_tus,
 )
 
 
@@ -88,6 +88,7 @@ class TusController(Controller):
         status_code=204,
         opt={PUBLIC: True},
         security=NO_TOKEN,
+        operation_class=TusOperation,
         summary="What this tus server supports",
     )
     async def capabilities(self, request: Request[Any, Any, Any]) -> Response[None]:
@@ -103,6 +104,7 @@ class TusController(Controller):
         guards=[admin_only],
         status_code=201,
         request_max_body_size=None,  # creation-with-upload: bounded by Upload-Length while streaming
+        operation_class=TusCreationOperation,
         responses=problems(401, 403, 404, 409, 412, 413, 415, 422),
         summary="Create an upload (its first bytes may come along)",
     )
@@ -118,13 +120,13 @@ class TusController(Controller):
         "/{upload_id:uuid}",
         guards=[admin_only],
         responses=problems(401, 403, 404, 412),
+        operation_class=TusOperation,
         summary="How many bytes of the upload are stored",
     )
     async def offset(
         self, upload_id: FromPath[UUID], request: Request[Any, Any, Any], uc: Uc, principal: Caller
     ) -> Response[None]:
-        if not speaks_tus(request):  # a HEAD answer has no body to explain itself in
-            return Response(None, status_code=412, headers={"Tus-Version": TUS_VERSION})
+        require_tus(request)
         upload = await uc.get_upload(principal, upload_id)
         headers = {"Upload-Length": str(upload.length), "Cache-Control": "no-store"} | _progress(upload)
         return Response(None, status_code=200, headers=headers)
@@ -134,6 +136,7 @@ class TusController(Controller):
         guards=[admin_only],
         status_code=204,
         request_max_body_size=None,  # bounded by Upload-Length while streaming
+        operation_class=TusBytesOperation,
         responses=problems(401, 403, 404, 409, 412, 413, 415, 422),
         summary="Append bytes at Upload-Offset; the last ones complete the upload (Video-Id)",
     )

@@ -52,13 +52,9 @@ def refused(_: Request[Any, Any, Any], exc: TusRefusal) -> Response[Problem]:
     return exc.response
 
 
-def speaks_tus(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("tus-resumable") == TUS_VERSION
-
-
 def require_tus(request: Request[Any, Any, Any]) -> None:
     """412 unless the request speaks tus 1.0.0."""
-    if not speaks_tus(request):
+    if request.headers.get("tus-resumable") != TUS_VERSION:
         detail = f"Send Tus-Resumable: {TUS_VERSION}, the only version this server speaks."
         raise TusRefusal(problem(412, "tus_version_unsupported", detail, headers={"Tus-Version": TUS_VERSION}))
 
