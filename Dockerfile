@@ -15,7 +15,10 @@ ENV PIP_NO_CACHE_DIR=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PYTHON=/usr/local/bin/python3
 
-RUN pip install "uv==${UV_VERSION}"
+# npm fetches the pinned Swagger UI and Scalar files when the project is built (hatch_build.py);
+# it stays in this stage only.
+RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /var/lib/apt/lists/* \
+    && pip install "uv==${UV_VERSION}"
 
 WORKDIR /app
 
@@ -25,7 +28,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 
 # Then the project itself. README.md is part of the package metadata; the glob keeps
 # the build working whether Alembic is configured in alembic.ini or in pyproject.toml.
-COPY README.md alembic.ini* ./
+COPY README.md hatch_build.py alembic.ini* ./
 # The migrations ship inside the package (src/vidplat/adapters/sql/migrations).
 COPY src ./src
 RUN uv sync --frozen --no-dev

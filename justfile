@@ -40,9 +40,21 @@ fmt:
     uv run ruff format .
     uv run ruff check --fix .
 
-# Run the benchmarks against the production wiring: `just bench`, or `just bench quick`
+# Run the benchmarks against the production wiring: `just bench`, or `just bench quick` (installs nginx and wrk if missing)
 bench *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+        echo "bench: installing Debian's nginx-light and wrk"
+        sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+        $sudo apt-get update -qq && $sudo apt-get install -y -qq nginx-light wrk >/dev/null
+    fi
     uv run python -m bench "$@"
+
+# /docs and /docs/scalar in headless Chromium, no other host reachable: render, "Try it out" with a token (not in CI)
+docs-browser:
+    command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+    uv run python -m bench.docs_browser
 
 # Build and start the production stack in Docker (needs VIDPLAT_JWT_SECRET and VIDPLAT_PLAYBACK_SECRET, e.g. in .env)
 up:

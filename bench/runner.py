@@ -15,6 +15,7 @@ from typing import Any
 from bench import media
 from bench.config import MEMBERS, SERVE_WORKERS, Profile
 from bench.context import Bench
+from bench.growth.scenario import s13
 from bench.nginx import nginx_binary, start_nginx
 from bench.procs import Processes, compile_bytecode
 from bench.results import RESULTS_DIR, Row, failed_row, render, write_json
@@ -47,7 +48,11 @@ PLAN: list[tuple[str, str, Scenario]] = [
     ("S9", "S3 storage: downloads, redirects, a large upload", s9),
     ("S8", "cold start, embedded", s8),
 ]
-SCENARIOS = {name for name, _, _ in PLAN}
+# Scenarios that seed and serve their own data: they need none of the above, and run after it.
+STANDALONE: list[tuple[str, str, Callable[[Profile, Callable[[str], None]], Awaitable[list[Row]]]]] = [
+    ("S13", "growth: small and large data, read cache off and on; expiry", s13),
+]
+SCENARIOS = {name for name, _, _ in PLAN} | {name for name, _, _ in STANDALONE}
 
 
 class Clock:
@@ -65,10 +70,11 @@ async def run(
     load_before = os.getloadavg()[0]
     if load_before > BUSY_LOAD:
         clock.say(f"warning: load average {load_before:.1f} before starting: something else is running, expect noise")
-    bench = await _prepare(clock, profile, processes, state, run_dir)
+    stacked = only & {name for name, _, _ in PLAN}
+    bench = await _prepare(clock, profile, processes, state, run_dir) if stacked else None
     rows: list[Row] = []
     for name, title, scenario in PLAN:
-        if name not in only:
+        if name not in only or bench is None:
             continue
         clock.say(f"{name}: {title}")
         try:
@@ -76,6 +82,14 @@ async def run(
         except Exception as exc:  # one broken scenario must not hide the others' figures
             rows.append(failed_row(name, title, exc))
             processes.check_alive()  # but a dead server ends the run
+    for name, title, standalone in STANDALONE:
+        if name not in only:
+            continue
+        clock.say(f"{name}: {title}")
+        try:
+            rows += await standalone(profile, clock.say)
+        except Exception as exc:
+            rows.append(failed_row(name, title, exc))
     rows.sort(key=lambda r: r.scenario)  # stable: rows of one scenario keep their order
     elapsed = time.perf_counter() - clock.started
     print()
@@ -85,7 +99,7 @@ async def run(
         f"load average before the run {load_before:.1f} (above {BUSY_LOAD}: another job shared the cores)"
     )
     out = RESULTS_DIR / f"{stamp}.json"
-    meta = _meta(bench, elapsed)
+    meta = _meta(bench, elapsed) if bench is not None else {"profile": profile.name, "elapsed_s": round(elapsed, 1)}
     meta["load_average"] = {"before": load_before, "after_including_the_bench": os.getloadavg()[0]}
     write_json(out, meta, rows)
     clock.say(f"bench {profile.name} took {elapsed:.0f} s; results in {out}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -103,3 +104,34 @@ def _silence(start: int) -> av.AudioFrame:
         plane.update(bytes(plane.buffer_size))
     frame.sample_rate, frame.pts = _SAMPLE_RATE, start
     return frame
+
+
+def make_frame_bomb(path: Path, *, side: int = 8192) -> Path:
+    """A decompression bomb: a ~200 KB H.264 MP4 of two flat side x side frames (67 Mpx at 8192)."""
+    with av.open(str(path), "w", format="mp4") as output:
+        video = output.add_stream("libx264", rate=10, options={"preset": "ultrafast", "threads": "1"})
+        assert isinstance(video, av.VideoStream)
+        video.width, video.height, video.pix_fmt = side, side, "yuv420p"
+        frame = av.VideoFrame(side, side, "yuv420p")
+        for plane in frame.planes:
+            plane.update(b"\x80" * plane.buffer_size)
+        for index in range(2):
+            frame.pts = index
+            output.mux(video.encode(frame))
+        output.mux(video.encode(None))
+    return path
+
+
+def make_long_mp4(path: Path, *, hours: int) -> Path:
+    """A tiny, valid MP4 that lasts `hours`: one 16x16 frame an hour (a timestamp bomb for the duration cap)."""
+    with av.open(str(path), "w", format="mp4") as output:
+        video = output.add_stream("libx264", rate=1, options={"preset": "ultrafast"})
+        assert isinstance(video, av.VideoStream)
+        video.width, video.height, video.pix_fmt = 16, 16, "yuv420p"
+        video.time_base = Fraction(1, 1)
+        for hour in range(hours + 1):
+            frame = _picture(16, 16, hour)
+            frame.pts, frame.time_base = hour * 3600, Fraction(1, 1)
+            output.mux(video.encode(frame))
+        output.mux(video.encode(None))
+    return path

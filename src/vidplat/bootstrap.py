@@ -21,12 +21,15 @@ from vidplat.adapters.local.cache import LocalInvalidations, MemoryReadCache
 from vidplat.adapters.local.jobs import InProcessJobQueue, InProcessScheduler, Periodic
 from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.adapters.local.lock import InProcessLock
+from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.adapters.media.probe import PyAvProbe
+from vidplat.adapters.metrics import count_events
+from vidplat.adapters.outbound.webhooks import GuardedWebhookSender
 from vidplat.adapters.redis.health import redis_ready
 from vidplat.adapters.redis.invalidations import RedisInvalidations
 from vidplat.adapters.redis.limiter import RedisAttemptLimiter
 from vidplat.adapters.redis.lock import RedisLock
-from vidplat.adapters.saq.queue import RetryPolicy, SaqJobQueue
+from vidplat.adapters.saq.queue import PrefixedQueue, RetryPolicy, SaqJobQueue
 from vidplat.adapters.security.access_tokens import JwtTokenCodec
 from vidplat.adapters.security.passwords import Argon2Hasher
 from vidplat.adapters.security.playback import HmacUrlSigner
@@ -37,6 +40,7 @@ from vidplat.domain.accounts.policy import AuthPolicy, Quota
 from vidplat.domain.pagination import Page
 from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
+from vidplat.domain.webhooks.delivery import enqueue_deliveries
 from vidplat.settings import Settings, StorageSettings
 
 if TYPE_CHECKING:
@@ -83,6 +87,8 @@ class Container:
             self._listening = asyncio.create_task(self.invalidations.listen(), name="cache invalidations")
 
     async def close(self) -> None:
+        # First, while everything they need is still open: a graceful stop keeps pending view credits.
+        await self.use_cases.background.drain(BACKGROUND_GRACE_SECONDS)
         if self._listening is not None:
             self._listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -127,6 +133,10 @@ async def check_storage(settings: Settings) -> None:
         await store.check()
 
 
+# Past the credit lock's 5 s bound and the pool's timeout behind it, inside a server's stop grace.
+BACKGROUND_GRACE_SECONDS = 20
+
+
 def saq_queue_name(settings: Settings) -> str:
     return f"{settings.redis_prefix}:jobs"
 
@@ -143,7 +153,14 @@ def bootstrap(
     Tests pass a clock, a cheaper hasher or a faster job retry policy; nothing else varies.
     """
     clock = clock or SystemClock()
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    count_events()
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pgbouncer=settings.db_pgbouncer,
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     cache = MemoryReadCache(
@@ -170,8 +187,8 @@ def bootstrap(
         invalidations = RedisInvalidations(redis, f"{settings.redis_prefix}:cache", cache)
         publish = invalidations.publish
         lock = RedisLock(redis, settings.redis_prefix)
-        limiter = RedisAttemptLimiter(redis, settings.redis_prefix)
-        saq_queue = Queue.from_url(settings.redis_url, name=saq_queue_name(settings))
+        limiter = RedisAttemptLimiter(redis, settings.redis_prefix, fallback=MemoryAttemptLimiter(clock))
+        saq_queue = PrefixedQueue.from_url(settings.redis_url, name=saq_queue_name(settings))
         jobs = SaqJobQueue(saq_queue, job_policy)
         checks["lock"] = checks["job_queue"] = lambda: redis_ready(redis)
     else:
@@ -179,11 +196,15 @@ def bootstrap(
         lock = InProcessLock()
         limiter = MemoryAttemptLimiter(clock)
         # Late-bound: the job runner and the use cases it runs are built from each other.
-        jobs = in_process = InProcessJobQueue(lambda video_id, key: use_cases.process_upload(video_id, key))  # noqa: PLW0108
+        jobs = in_process = InProcessJobQueue(
+            lambda video_id, key: use_cases.process_upload(video_id, key),  # noqa: PLW0108
+            deliver=lambda delivery_id: use_cases.deliver_webhook(delivery_id),  # noqa: PLW0108
+        )
         checks["lock"] = checks["job_queue"] = _in_process
+    uow = unit_of_work_factory(sessions, publish, lambda deliveries: enqueue_deliveries(jobs, deliveries))
     use_cases = build_use_cases(
         Ports(
-            uow=unit_of_work_factory(sessions, publish),
+            uow=uow,
             clock=clock,
             hasher=hasher,
             codec=JwtTokenCodec(auth.jwt_secret),
@@ -192,8 +213,17 @@ def bootstrap(
             lock=lock,
             jobs=jobs,
             storage=storage,
-            probe=PyAvProbe(storage.scratch),
+            probe=PyAvProbe(
+                storage.scratch,
+                MediaLimits(
+                    max_pixels=settings.media_max_pixels,
+                    max_duration_seconds=settings.media_max_duration_seconds,
+                    max_memory_bytes=settings.media_max_memory_mib * MIB,
+                ),
+            ),
             cache=cache,
+            webhook_uow=uow,
+            webhook_sender=GuardedWebhookSender(allow_private=settings.webhooks_allow_private),
         ),
         Policy(
             auth=AuthPolicy(
@@ -211,6 +241,7 @@ def bootstrap(
             playback_ttl=timedelta(seconds=auth.playback_ttl_seconds),
             max_upload_bytes=settings.max_upload_bytes,
             staging_ttl=timedelta(seconds=settings.storage.staging_ttl_seconds),
+            webhooks_key=settings.webhooks_key.encode() if settings.webhooks_key else None,
             upload_expiry=timedelta(hours=settings.upload_expiry_hours),
         ),
     )
@@ -221,6 +252,9 @@ def bootstrap(
                 Periodic("expire_subscriptions", 60, use_cases.expire_subscriptions),
                 Periodic("fail_stuck_uploads", 600, use_cases.fail_stuck_uploads),
                 Periodic("sweep_storage", 60, use_cases.sweep_storage),
+                Periodic("sweep_webhooks", 60, use_cases.sweep_webhooks),
+                # At start-up too: the jobs of a process that stopped died with it, their uploads did not.
+                Periodic("requeue_pending_uploads", 60, use_cases.requeue_pending_uploads),
                 Periodic("expire_uploads", 300, use_cases.expire_uploads),
             ]
         )

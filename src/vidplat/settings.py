@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MIN_SECRET_BYTES = 32
+MAX_PORT = 65535
 
 
 class SettingsError(Exception):
@@ -71,6 +72,25 @@ class Settings:
     # Behind nginx: /stream answers with X-Accel-Redirect to this internal location + the storage key.
     accel_redirect_prefix: str | None = None
     log_level: str = "INFO"
+    log_format: str = "console"  # or "json": one object per line
+    worker_metrics_port: int | None = None  # the SAQ worker's own metrics endpoint; unset: none
+    # VIDPLAT_SIGNUP=closed: only `vidplat create-organization` creates organizations.
+    signup_open: bool = True
+    # Caps on one upload's media work (a decompression bomb fails its job, not the worker).
+    media_max_pixels: int = 8192 * 4320
+    media_max_duration_seconds: int = 6 * 3600
+    media_max_memory_mib: int = 2048
+    # Each process holds up to db_pool_size + db_max_overflow connections: size them so that every
+    # process together stays under the server's max_connections (or put PgBouncer in between).
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: int = 10
+    db_pgbouncer: bool = False  # the URL is PgBouncer in transaction mode: no pool, no prepared-statement reuse
+    # Peers (a reverse proxy) whose X-Forwarded-For `vidplat serve` believes: the client address
+    # that login and signup throttling count. Unset: the TCP peer is the client.
+    forwarded_allow_ips: str | None = None
+    # Webhook signing secrets are derived from this key (domain/webhooks/secrets.py); None: webhooks off.
+    webhooks_key: str | None = None
+    webhooks_allow_private: bool = False  # lets webhooks call private, loopback and link-local addresses
 
     @property
     def embedded(self) -> bool:
@@ -106,7 +126,19 @@ class Settings:
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),
             accel_redirect_prefix=_location(reader.optional("ACCEL_REDIRECT_PREFIX")),
             log_level=reader.text("LOG_LEVEL", "INFO").upper(),
+            log_format=_choice(reader, "LOG_FORMAT", ("console", "json")),
+            worker_metrics_port=_port(reader, "WORKER_METRICS_PORT"),
+            signup_open=_choice(reader, "SIGNUP", ("open", "closed")) == "open",
+            media_max_pixels=reader.number("MEDIA_MAX_PIXELS", 8192 * 4320),
+            media_max_duration_seconds=reader.number("MEDIA_MAX_DURATION_SECONDS", 6 * 3600),
+            media_max_memory_mib=reader.number("MEDIA_MAX_MEMORY_MIB", 2048),
+            db_max_overflow=reader.number("DB_MAX_OVERFLOW", 10, minimum=0),
+            db_pool_timeout_seconds=reader.number("DB_POOL_TIMEOUT_SECONDS", 10),
+            db_pgbouncer=reader.flag("DB_PGBOUNCER"),
+            forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
             storage=_storage(reader, env, media_dir),
+            webhooks_key=_optional_secret(reader, "WEBHOOKS_KEY", data_dir, generate=not production),
+            webhooks_allow_private=reader.flag("WEBHOOKS_ALLOW_PRIVATE"),
             auth=AuthSettings(
                 jwt_secret=_secret(reader, "JWT_SECRET", data_dir, generate=not production),
                 playback_secret=_secret(reader, "PLAYBACK_SECRET", data_dir, generate=not production),
@@ -152,6 +184,21 @@ def _storage(reader: _Reader, env: Mapping[str, str], media_dir: Path) -> Storag
     )
 
 
+def _choice(reader: _Reader, name: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first is the default), case-insensitively."""
+    value = reader.text(name, allowed[0]).lower()
+    if value not in allowed:
+        raise SettingsError(f"VIDPLAT_{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _port(reader: _Reader, name: str) -> int | None:
+    port = reader.number(name, 0) or None
+    if port is not None and port > MAX_PORT:
+        raise SettingsError(f"VIDPLAT_{name} must be a TCP port (1 to {MAX_PORT}), got {port}")
+    return port
+
+
 def _location(prefix: str | None) -> str | None:
     if prefix is not None and not (prefix.startswith("/") and prefix.endswith("/")):
         raise SettingsError(f"VIDPLAT_ACCEL_REDIRECT_PREFIX must start and end with '/', got {prefix!r}")
@@ -169,7 +216,7 @@ class _Reader:
     def text(self, name: str, default: str) -> str:
         return self.optional(name) or default
 
-    def number(self, name: str, default: int) -> int:
+    def number(self, name: str, default: int, *, minimum: int = 1) -> int:
         raw = self.optional(name)
         if raw is None:
             return default
@@ -177,9 +224,20 @@ class _Reader:
             value = int(raw.replace("_", ""))
         except ValueError:
             raise SettingsError(f"VIDPLAT_{name} must be a whole number, got {raw!r}") from None
-        if value <= 0:
-            raise SettingsError(f"VIDPLAT_{name} must be positive, got {value}")
+        if value < minimum:
+            raise SettingsError(
+                f"VIDPLAT_{name} must be {'positive' if minimum == 1 else f'at least {minimum}'}, got {value}"
+            )
         return value
+
+    def flag(self, name: str) -> bool:
+        raw = (self.optional(name) or "0").lower()
+        if raw not in _FLAGS:
+            raise SettingsError(f"VIDPLAT_{name} must be 1 or 0, got {raw!r}")
+        return _FLAGS[raw]
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> str:
@@ -192,6 +250,13 @@ def _secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> st
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"VIDPLAT_{name} must be at least {MIN_SECRET_BYTES} bytes long")
     return value
+
+
+def _optional_secret(reader: _Reader, name: str, data_dir: Path, *, generate: bool) -> str | None:
+    """Like _secret, but outside the embedded mode an unset one turns its feature off instead of failing."""
+    if reader.optional(name) is None and not generate:
+        return None
+    return _secret(reader, name, data_dir, generate=generate)
 
 
 def _generated_secret(path: Path) -> str:

@@ -99,6 +99,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
             "VIDPLAT_REDIS_PREFIX": f"{prefix}-{uuid4().hex[:8]}",
             "VIDPLAT_JWT_SECRET": secrets.token_urlsafe(48),
             "VIDPLAT_PLAYBACK_SECRET": secrets.token_urlsafe(48),
+            "VIDPLAT_WEBHOOKS_KEY": secrets.token_urlsafe(48),
         }
     marker = request.node.get_closest_marker("api_settings")
     if marker is not None:

@@ -221,7 +221,13 @@ class Api:
         path = f"/api/v1/videos/{video_id}/stream"
         return await self.client.request(method, path, headers=merged, follow_redirects=False)
 
+    async def settled(self) -> None:
+        """Wait for what the app left running after its answers: the view credits of streams."""
+        await self.run(self.container.use_cases.background.settled)
+
     async def points(self, account: Account) -> Json:
+        """The account's points statement, once the credits of the streams answered so far are committed."""
+        await self.settled()
         response = await self.client.get("/api/v1/users/me/points", headers=account.auth)
         assert response.status_code == 200, response.text
         body: Json = response.json()

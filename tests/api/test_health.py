@@ -30,6 +30,8 @@ CONTRACT_PATHS = {
     "/api/v1/videos/{}/stream": {"get"},
     "/api/v1/videos/{}/playback": {"post"},
     "/api/v1/videos/{}/thumbnail": {"get"},
+    "/api/v1/videos/{}/viewers": {"get"},
+    "/api/v1/organizations/me/leaderboard": {"get"},
 }
 
 

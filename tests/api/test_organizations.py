@@ -113,6 +113,15 @@ async def test_plans_are_public_and_match_the_contract(api: Api) -> None:
     assert by_code == {plan["code"]: plan for plan in PLANS}
 
 
+@pytest.mark.api_settings(VIDPLAT_SIGNUP="closed")
+async def test_closed_signup_refuses_new_organizations_and_creates_nothing(api: Api) -> None:
+    response = await api.client.post("/api/v1/organizations", json=signup_body("Closed Shop"))
+
+    assert_problem(response, 403, "signup_closed")
+    assert (await api.login("closed-shop", "ada@example.com", PASSWORD)).status_code == 401
+    assert (await api.client.get("/api/v1/plans")).status_code == 200  # the rest of the public API is open
+
+
 @pytest.mark.parametrize(("first", "second"), [("Straße", "STRASSE"), ("\u01c4ungla", "\u01c6ungla")])
 async def test_organization_names_are_unique_beyond_ascii_case(api: Api, first: str, second: str) -> None:
     await api.signup(name=first)

@@ -71,18 +71,18 @@ async def test_byte_ranges_are_served_as_partial_content(api: Api) -> None:
         assert response.content == data[first : last + 1], header
 
 
-async def test_an_unsatisfiable_range_gets_416_with_the_size(api: Api) -> None:
+async def test_an_unsatisfiable_range_gets_a_416_problem_with_the_size(api: Api) -> None:
     admin, video, data = await ready_video(api)
 
     for header in (f"bytes={len(data)}-", f"bytes={len(data) + 10}-{len(data) + 20}"):
         response = await api.stream(admin, video["id"], {"Range": header})
 
-        assert response.status_code == 416, header
+        assert_problem(response, 416, "range_not_satisfiable")
         assert response.headers["content-range"] == f"bytes */{len(data)}"
-        assert response.headers["content-length"] == "0"
+        assert response.headers["content-length"] == str(len(response.content))
         assert response.headers["accept-ranges"] == "bytes"
         assert response.headers["etag"]
-        assert response.content == b""
+        assert response.headers["content-type"] != video["content_type"]  # not an empty "video" any more
 
 
 async def test_if_none_match_with_the_current_etag_is_not_modified(api: Api) -> None:
@@ -143,6 +143,15 @@ async def test_a_member_cannot_stream_a_video_that_is_not_ready(api: Api) -> Non
     assert (await api.client.post(f"/api/v1/videos/{failed['id']}/playback", headers=member.auth)).status_code == 404
 
 
+async def test_a_failed_precondition_gets_a_412_problem(api: Api) -> None:
+    admin, video, _ = await ready_video(api)
+
+    response = await api.stream(admin, video["id"], {"If-Match": '"not-the-etag"'})
+
+    assert_problem(response, 412, "precondition_failed")
+    assert response.headers["etag"]
+
+
 async def test_an_admin_gets_not_found_for_a_video_without_a_playable_file(api: Api) -> None:
     admin = await api.signup()
     path = api.scratch_dir / "cut.mp4"
@@ -151,7 +160,9 @@ async def test_an_admin_gets_not_found_for_a_video_without_a_playable_file(api: 
     await api.wait_ready(admin, failed["id"])
 
     assert_problem(await api.stream(admin, failed["id"]), 404, "video_not_ready")
-    assert_problem(await api.client.get(f"/api/v1/videos/{failed['id']}/thumbnail", headers=admin.auth), 404, None)
+    thumbnail = await api.client.get(f"/api/v1/videos/{failed['id']}/thumbnail", headers=admin.auth)
+    assert_problem(thumbnail, 404, "video_failed")
+    assert "failed processing" in thumbnail.json()["detail"]
 
 
 async def test_a_signed_playback_url_streams_without_authorization(api: Api) -> None:
@@ -191,6 +202,38 @@ async def test_a_playback_url_expires(api: Api) -> None:
     api.clock.advance(timedelta(minutes=10))
 
     assert_problem(await api.client.get(url), 401, None)
+
+
+async def test_a_playback_url_dies_when_its_session_logs_out(api: Api) -> None:
+    admin, video, _ = await ready_video(api)
+    member = await api.create_member(admin)
+    url = await playback_url(api, member, video["id"])
+    elsewhere = await playback_url(api, await api.again(member), video["id"])
+    assert (await api.client.get(url, headers={"Range": "bytes=0-9"})).status_code == 206
+
+    logout = await api.client.post("/api/v1/auth/logout", headers=member.auth)
+    assert logout.status_code == 204
+
+    assert_problem(await api.client.get(url, headers={"Range": "bytes=0-9"}), 401, None)
+    assert (await api.client.get(elsewhere, headers={"Range": "bytes=0-9"})).status_code == 206  # another session
+
+
+async def test_a_playback_url_dies_when_the_password_changes_in_another_session(api: Api) -> None:
+    admin, video, _ = await ready_video(api)
+    member = await api.create_member(admin)
+    url = await playback_url(api, member, video["id"])
+    assert (await api.client.get(url, headers={"Range": "bytes=0-9"})).status_code == 206
+    changer = await api.again(member)
+
+    changed = await api.client.put(
+        "/api/v1/users/me/password",
+        json={"current_password": member.password, "new_password": "another long secret"},
+        headers=changer.auth,
+    )
+    assert changed.status_code == 204, changed.text
+
+    assert_problem(await api.client.get(url, headers={"Range": "bytes=0-9"}), 401, None)
+    assert (await api.client.get(await playback_url(api, changer, video["id"]))).status_code == 200
 
 
 async def test_the_first_stream_credits_view_points_exactly_once(api: Api) -> None:

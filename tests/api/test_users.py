@@ -248,4 +248,17 @@ async def test_changing_own_password_with_a_wrong_current_one_is_refused(api: Ap
 async def test_points_start_empty(api: Api) -> None:
     admin = await api.signup()
 
-    assert await api.points(admin) == {"total": 0, "items": [], "limit": 20, "offset": 0}
+    assert await api.points(admin) == {"total": 0, "items": [], "limit": 20, "offset": 0, "next_cursor": None}
+
+
+async def test_a_bad_role_names_the_field_and_the_roles_allowed(api: Api) -> None:
+    admin = await api.signup()
+
+    new_user = {"email": "x@example.com", "role": "boss"}
+    created = await api.client.post("/api/v1/users", json=new_user, headers=admin.auth)
+    listed = await api.client.get("/api/v1/users", params={"role": "boss"}, headers=admin.auth)
+
+    for response in (created, listed):
+        body = assert_problem(response, 422, "validation_error")
+        assert body["errors"] == [{"field": "role", "message": "must be one of: admin, member ('boss' is not)"}]
+        assert body["detail"] == "role: must be one of: admin, member ('boss' is not)"

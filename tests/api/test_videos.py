@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import Api, assert_problem
-from tests.media import truncate
+from tests.media import make_frame_bomb, make_long_mp4, truncate
 
 VIDEO_FIELDS = {
     "id",
@@ -166,6 +166,26 @@ async def test_the_list_searches_titles_and_paginates(api: Api) -> None:
     assert_problem(bad_limit, 422, "validation_error")
 
 
+async def test_the_list_pages_by_cursor_and_refuses_a_forged_one(api: Api) -> None:
+    admin = await api.signup()
+    for title in ("First", "Second", "Third"):
+        await api.upload_ready(admin, title=title)
+
+    first = (await api.client.get("/api/v1/videos", params={"limit": 2}, headers=admin.auth)).json()
+    rest = await api.client.get(
+        "/api/v1/videos", params={"limit": 2, "cursor": first["next_cursor"]}, headers=admin.auth
+    )
+    forged = await api.client.get("/api/v1/videos", params={"cursor": "not-a-cursor"}, headers=admin.auth)
+    both = {"cursor": first["next_cursor"], "offset": 1}
+
+    assert [v["title"] for v in first["items"]] == ["Third", "Second"]
+    assert rest.status_code == 200, rest.text
+    assert [v["title"] for v in rest.json()["items"]] == ["First"]
+    assert (rest.json()["total"], rest.json()["next_cursor"]) == (3, None)
+    assert_problem(forged, 422, "invalid_cursor")
+    assert_problem(await api.client.get("/api/v1/videos", params=both, headers=admin.auth), 422, "validation_error")
+
+
 async def test_patching_json_metadata_changes_it_at_once(api: Api) -> None:
     admin = await api.signup()
     video = await api.upload_ready(admin, title="Old title")
@@ -236,14 +256,15 @@ async def test_restoring_needs_a_plan_that_allows_it(api: Api) -> None:
     assert (await api.stream(admin, video["id"])).content == api.mp4()
 
 
-async def test_restoring_a_video_that_is_not_deleted_is_not_found(api: Api) -> None:
+async def test_restoring_a_video_that_is_not_deleted_is_not_found_and_says_why(api: Api) -> None:
     admin = await api.signup()
     await api.subscribe(admin, "PAID")
     video = await api.upload_ready(admin)
 
     response = await api.client.post(f"/api/v1/videos/{video['id']}/restore", headers=admin.auth)
 
-    assert_problem(response, 404, "video_not_found")
+    assert_problem(response, 404, "video_not_deleted")
+    assert "not deleted" in response.json()["detail"]
 
 
 async def test_replacing_the_file_keeps_the_old_one_streaming_until_the_new_one_is_ready(api: Api) -> None:
@@ -291,3 +312,36 @@ async def test_a_replacement_that_fails_keeps_the_old_file(api: Api) -> None:
     done = await api.wait_ready(admin, video["id"])
     assert (done["status"], done["size_bytes"], done["width"]) == ("ready", len(old), 64)
     assert (await api.stream(admin, video["id"])).content == old
+
+
+async def test_restoring_another_organizations_live_video_does_not_reveal_it(api: Api) -> None:
+    admin, intruder = await api.signup(), await api.signup()
+    await api.subscribe(intruder, "PAID")
+    video = await api.upload_ready(admin)
+
+    response = await api.client.post(f"/api/v1/videos/{video['id']}/restore", headers=intruder.auth)
+
+    assert_problem(response, 404, "video_not_found")
+
+
+@pytest.fixture(scope="module")
+def frame_bomb(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return make_frame_bomb(tmp_path_factory.mktemp("bomb") / "bomb.mp4").read_bytes()
+
+
+async def test_a_decompression_bomb_fails_its_job_with_the_reason_and_processing_goes_on(
+    api: Api, frame_bomb: bytes
+) -> None:
+    admin = await api.signup()
+    long = make_long_mp4(api.scratch_dir / "long.mp4", hours=7).read_bytes()
+
+    bomb = (await api.upload(admin, frame_bomb, "Bomb")).json()
+    endless = (await api.upload(admin, long, "Seven hours")).json()
+
+    failed = await api.wait_ready(admin, bomb["id"])
+    assert failed["status"] == "failed"
+    assert failed["failure_reason"] == "The video's frames are 8192x8192: more than the 35,389,440 pixels allowed."
+    too_long = await api.wait_ready(admin, endless["id"])
+    assert too_long["status"] == "failed"
+    assert too_long["failure_reason"] == "The video lasts 25,201 s: longer than the 21,600 s allowed."
+    assert (await api.upload_ready(admin))["status"] == "ready"  # the worker is still there

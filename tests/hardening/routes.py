@@ -17,6 +17,7 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
+from vidplat.entrypoints.http.metrics import METRICS_PATH
 from vidplat.entrypoints.http.ops import OPS_PATH
 from vidplat.entrypoints.http.security import PUBLIC, admin_only, authentication
 
@@ -26,7 +27,7 @@ _PARAMETER = re.compile(r"\{(\w+):(\w+)\}")
 class Access(Enum):
     PUBLIC = "public"  # marked opt={"public": True}
     DOCS = "docs"  # the OpenAPI document and its renderers
-    OPS = "ops"  # the operators' monitor, behind its own HTTP Basic guard
+    OPS = "ops"  # the operators' monitor and metrics, behind their own HTTP Basic guard
     AUTHENTICATED = "authenticated"  # the bearer-token middleware runs first
     PREFLIGHT = "preflight"  # Litestar's automatic OPTIONS: skips authentication (CORS), answers `Allow` only
     UNGUARDED = "unguarded"  # none of the above: a hole
@@ -82,8 +83,9 @@ def operations(app: Litestar) -> list[Operation]:
 def _access(app: Litestar, path: str, method: str, handler: HTTPRouteHandler) -> Access:
     if handler.opt.get(PUBLIC):
         return Access.PUBLIC
-    if path == OPS_PATH or path.startswith(f"{OPS_PATH}/"):
-        # The monitor is never reachable without credentials, not even its automatic OPTIONS answers.
+    if path in (OPS_PATH, METRICS_PATH) or path.startswith(f"{OPS_PATH}/"):
+        # The monitor and the metrics are never reachable without credentials, not even their automatic
+        # OPTIONS answers.
         return Access.OPS if handler.resolve_guards() else Access.UNGUARDED
     if method in (authentication.kwargs.get("exclude_http_methods") or ("OPTIONS",)):
         automatic = method == "OPTIONS" and handler.handler_name == "options_handler"

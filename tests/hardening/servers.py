@@ -1,4 +1,4 @@
-"""Throwaway redis-server and PostgreSQL processes for fault tests, on free loopback ports.
+"""Throwaway redis-server, PostgreSQL and nginx processes for fault and offload tests, on free loopback ports.
 
 The shared services on 5432/6379 are never stopped: a fault test starts its own server,
 breaks it, and the server is killed and its files removed afterwards, whatever happens.
@@ -12,11 +12,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 
 from tests.services import unavailable
 
@@ -195,3 +197,111 @@ def postgres_server() -> Iterator[PostgresServer]:
             _stop(server.process, signal.SIGQUIT)  # immediate shutdown: the postmaster also ends its backends
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+# nginx in front of an offloading vidplat, as deploy/nginx.conf puts it (the bench has its own copy).
+_NGINX_CONF = """
+${user}
+worker_processes 1;
+daemon off;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path ${prefix}/body;
+    proxy_temp_path ${prefix}/proxy;
+    fastcgi_temp_path ${prefix}/fastcgi;
+    uwsgi_temp_path ${prefix}/uwsgi;
+    scgi_temp_path ${prefix}/scgi;
+    server {
+        listen 127.0.0.1:${port};
+        location / {
+            proxy_pass http://127.0.0.1:${upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+        location ${location} {
+            internal;
+            alias ${root}/;
+            etag off;
+            add_header ETag $$upstream_http_etag;
+            add_header Last-Modified $$upstream_http_last_modified;
+            add_header X-Sent-By-Nginx 1;  # for the tests only: which answers nginx sent itself
+        }
+    }
+}
+"""
+
+
+@dataclass
+class NginxServer:
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextlib.contextmanager
+def nginx_server(*, upstream: int, root: Path, location: str) -> Iterator[NginxServer]:
+    """nginx proxying to vidplat on `upstream`, serving X-Accel-Redirect `location` from `root`."""
+    binary = shutil.which("nginx", path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/sbin")
+    if binary is None:
+        unavailable("nginx", "the binary is not installed (apt-get install nginx-light)")
+        raise AssertionError("unreachable")  # unavailable() skips or fails
+    with tempfile.TemporaryDirectory(prefix="vidplat-nginx-") as directory:
+        prefix, port = Path(directory), free_port()
+        conf = prefix / "nginx.conf"
+        conf.write_text(
+            Template(_NGINX_CONF).substitute(
+                # As root its workers would drop to `nobody`, who cannot enter the test's directories.
+                user="user root;" if os.geteuid() == 0 else "",
+                prefix=prefix,
+                port=port,
+                upstream=upstream,
+                location=location,
+                root=root,
+            )
+        )
+        command = [binary, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        try:
+            _wait_until(lambda: _answers(port) or process.poll() is not None, f"nginx did not listen on {port}")
+            if process.poll() is not None:
+                raise RuntimeError(f"nginx exited: {(prefix / 'error.log').read_text()}")
+            yield NginxServer(port, process)
+        finally:
+            _stop(process, signal.SIGQUIT)
+
+
+@contextlib.contextmanager
+def vidplat_serve(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[int]:
+    """A real `vidplat serve` process (embedded unless env says otherwise) on a free loopback port."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VIDPLAT_")} | {
+        "VIDPLAT_DATA_DIR": str(data_dir),
+        "VIDPLAT_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    log_path = data_dir / "serve.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(  # noqa: S603 - a fixed argument list
+            [sys.executable, "-m", "vidplat.entrypoints.cli", "serve", "--port", str(port)],
+            env=environment,
+            cwd=data_dir,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+
+        def started() -> bool:
+            if server.poll() is not None:
+                raise RuntimeError(f"vidplat serve exited: {log_path.read_text(errors='replace')}")
+            return _answers(port)
+
+        _wait_until(started, f"vidplat serve did not listen on {port}", timeout=60)
+        yield port
+    finally:
+        _stop(server, signal.SIGTERM)

@@ -47,7 +47,7 @@ from tests.hardening.outages import (
 from tests.hardening.report import record
 from tests.hardening.servers import PostgresServer, postgres_server, redis_server
 from tests.hardening.wiring import Api, Backend, saq_worker, serving
-from vidplat.adapters.saq.queue import PROCESS_VIDEO
+from vidplat.adapters.saq.queue import PROCESS_VIDEO, PrefixedQueue
 from vidplat.bootstrap import saq_queue_name
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
@@ -90,6 +90,7 @@ async def test_redis_outage_keeps_playback_and_credits_exactly_once(
             for _ in range(2):
                 slowest = max(await asyncio.gather(*(watch(client, m, video, sample_mp4) for m in members)))
                 assert slowest < 3, f"crediting held playback up for {slowest:.1f}s while Redis is down"
+            await api.container.use_cases.background.settled()  # the credits the streams left running
             for member in members:
                 ledger = await points(client, member)
                 assert ledger["total"] == VIEW_POINTS, ledger
@@ -109,6 +110,7 @@ async def test_redis_outage_keeps_playback_and_credits_exactly_once(
                 again = await add_ready_video(client, tenant, sample_mp4)
                 late = await add_user(client, tenant)
                 await watch(client, late, again, sample_mp4)
+                await api.container.use_cases.background.settled()
                 assert (await points(client, late))["total"] == VIEW_POINTS
                 if refused is not None:  # an upload refused during the outage must not stay `processing`
                     assert refused["status"] != "processing", refused
@@ -144,7 +146,7 @@ async def test_a_job_of_a_killed_worker_is_retried_by_another(
     with redis_server() as redis:
         async with production(cluster, redis, tmp_path) as backend, serving(backend) as api:
             tenant = await sign_up(api.client)
-            queue = RedisQueue.from_url(redis.url, name=saq_queue_name(backend.settings()))
+            queue = PrefixedQueue.from_url(redis.url, name=saq_queue_name(backend.settings()))
             await queue.connect()
             try:
                 video, job_key = await _kill_a_worker_mid_job(api, tenant, backend, queue, sample_mp4)
@@ -201,7 +203,7 @@ async def _kill_a_worker_mid_job(
 async def test_a_worker_stops_promptly_on_sigterm(cluster: PostgresServer, tmp_path: Path) -> None:
     with redis_server() as redis:
         async with production(cluster, redis, tmp_path) as backend:
-            queue = RedisQueue.from_url(redis.url, name=saq_queue_name(backend.settings()))
+            queue = PrefixedQueue.from_url(redis.url, name=saq_queue_name(backend.settings()))
             await queue.connect()
             worker, log_path = start_worker(backend)
             try:

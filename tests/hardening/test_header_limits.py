@@ -8,61 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
+import re
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.hardening.servers import free_port
+from tests.hardening.servers import vidplat_serve
 
-START_TIMEOUT_SECONDS = 60.0
 READ_TIMEOUT_SECONDS = 10.0
 
 
 @pytest.fixture(scope="module")
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """`vidplat serve` in the embedded wiring (its own data dir), stopped at the end."""
-    data_dir = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDPLAT_")} | {
-        "VIDPLAT_DATA_DIR": str(data_dir),
-        "VIDPLAT_LOG_LEVEL": "WARNING",
-    }
-    log = (data_dir / "serve.log").open("wb")
-    server = subprocess.Popen(  # noqa: S603 - a fixed argument list
-        [sys.executable, "-m", "vidplat.entrypoints.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=data_dir,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        _wait_for_health(port, server, data_dir / "serve.log")
+    with vidplat_serve(tmp_path_factory.mktemp("serve")) as port:
+        assert _exchange(port, _request([]))[0] == 200
         yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
-        log.close()
-
-
-def _wait_for_health(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"vidplat serve exited: {log.read_text(errors='replace')}"
-        with contextlib.suppress(OSError):
-            if _exchange(port, _request([]))[0] == 200:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"vidplat serve did not answer /health within {START_TIMEOUT_SECONDS:.0f}s")
 
 
 def _request(headers: list[str], path: str = "/health") -> bytes:
@@ -129,3 +91,20 @@ def test_a_large_body_is_not_mistaken_for_a_large_head(port: int) -> None:
     # The app got the request and refused the body for what it is: not JSON.
     assert status == 400
     assert json.loads(answer)["status"] == 400
+
+
+def test_pipelined_requests_after_a_large_body_are_served(port: int) -> None:
+    body = b'{"organization": "' + b"o" * 60_000 + b'"}'
+    first = (
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT_SECONDS) as conn:
+        conn.sendall(first + _request([]))  # the second asks to close once answered
+        received = bytearray()
+        while chunk := conn.recv(65536):
+            received += chunk
+    statuses = [int(status) for status in re.findall(rb"HTTP/1\.1 (\d{3}) ", bytes(received))]
+    assert statuses[-1] == 200
+    assert 431 not in statuses

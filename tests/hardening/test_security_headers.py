@@ -96,8 +96,19 @@ async def test_docs_pages_may_load_what_they_reference(world: World, page: str) 
         assert "'unsafe-inline'" in policy["script-src"], page
 
 
+async def test_ops_monitor_without_its_trailing_slash_redirects_to_the_page(world: World) -> None:
+    """The monitor's page routes only `/ops/queues/`: without the slash it showed its own 404."""
+    response = await world.api.client.get("/ops/queues?x=1", headers=OPS_AUTH, follow_redirects=False)
+    if world.api.container.saq_queue is None:  # embedded: no SAQ, so no monitor
+        assert response.status_code == 404
+        return
+    assert response.status_code == 308
+    assert response.headers["location"] == "/ops/queues/?x=1"
+    assert_secured(response)
+
+
 async def test_ops_monitor_scripts_are_allowed_by_hash(world: World) -> None:
-    response = await world.api.client.get("/ops/queues", headers=OPS_AUTH)
+    response = await world.api.client.get("/ops/queues/", headers=OPS_AUTH)
     if world.api.container.saq_queue is None:  # embedded: no SAQ, so no monitor
         assert response.status_code == 404
         return

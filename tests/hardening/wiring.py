@@ -30,6 +30,7 @@ from vidplat.settings import Settings
 
 JWT_SECRET = "hardening-jwt-secret-" + "j" * 24
 PLAYBACK_SECRET = "hardening-playback-secret-" + "p" * 24
+WEBHOOKS_KEY = "hardening-webhooks-key-" + "w" * 24
 OPS_USER, OPS_PASSWORD = "ops", "hardening-ops-password"
 # argon2's cheapest parameters: tests log in hundreds of times.
 CHEAP_ARGON2 = {"VIDPLAT_ARGON2_TIME_COST": "1", "VIDPLAT_ARGON2_MEMORY_KIB": "8", "VIDPLAT_ARGON2_PARALLELISM": "1"}
@@ -70,6 +71,7 @@ class Backend:
             "VIDPLAT_DATABASE_URL": self.database_url,
             "VIDPLAT_JWT_SECRET": JWT_SECRET,
             "VIDPLAT_PLAYBACK_SECRET": PLAYBACK_SECRET,
+            "VIDPLAT_WEBHOOKS_KEY": WEBHOOKS_KEY,
             "VIDPLAT_REDIS_PREFIX": self.redis_prefix,
             **CHEAP_ARGON2,
             **UNTHROTTLED_ADDRESSES,

@@ -37,7 +37,8 @@ TRIAL = Plan(code=PlanCode.TRIAL, name="Trial", price=0, duration_days=None, can
 PAID = Plan(code=PlanCode.PAID, name="Paid", price=10000, duration_days=15, can_restore_videos=True)
 Entity = Organization | User | Session | RefreshToken | Subscription | Video | ViewCredit
 _TENANT_TABLES = (
-    "resumable_uploads, view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
+    "resumable_uploads, webhook_deliveries, webhook_events, webhook_endpoints, "
+    "video_counts, view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
 )
 
 

@@ -8,24 +8,28 @@ from pathlib import Path
 import av
 import pytest
 
-from tests.media import make_mp4, make_webm, truncate
+from tests.media import make_frame_bomb, make_long_mp4, make_mp4, make_webm, truncate
+from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.adapters.media.probe import PyAvFile, PyAvProbe
 from vidplat.adapters.storage.local import LocalStorage
 from vidplat.domain.ports import UnreadableMedia
 from vidplat.domain.videos.model import MediaInfo
 
 
-class _Probe:
-    """The adapter's per-file calls on a path, as the scratch copy hands it over."""
+class OnPath:
+    """The adapter's per-file calls on a path, as the storage's scratch copy hands it over."""
+
+    def __init__(self, limits: MediaLimits | None = None) -> None:
+        self.limits = limits or MediaLimits()
 
     async def probe(self, path: Path) -> MediaInfo:
-        return await PyAvFile(path).probe()
+        return await PyAvFile(path, self.limits).probe()
 
     async def thumbnail(self, path: Path, at_seconds: float) -> bytes:
-        return await PyAvFile(path).thumbnail(at_seconds)
+        return await PyAvFile(path, self.limits).thumbnail(at_seconds)
 
 
-probe = _Probe()
+probe = OnPath()
 
 
 def noise(size: int) -> bytes:
@@ -123,6 +127,55 @@ async def test_thumbnail_of_random_bytes_is_unreadable(tmp_path: Path) -> None:
     path.write_bytes(b"\x1a\x45\xdf\xa3" + noise(5_000))
     with pytest.raises(UnreadableMedia):
         await probe.thumbnail(path, 0.0)
+
+
+# --- untrusted input: the caps of MediaLimits ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def frame_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~200 KB claiming two 8192x8192 frames: 67 Mpx each, about 300 MB to decode."""
+    return make_frame_bomb(tmp_path_factory.mktemp("bomb") / "bomb.mp4")
+
+
+async def test_frames_over_the_pixel_cap_are_refused_before_decoding(frame_bomb: Path) -> None:
+    with pytest.raises(UnreadableMedia, match=r"frames are 8192x8192: more than the 35,389,440 pixels allowed"):
+        await probe.probe(frame_bomb)
+    with pytest.raises(UnreadableMedia, match="8192x8192"):
+        await probe.thumbnail(frame_bomb, 0.0)
+
+
+async def test_a_video_over_the_duration_cap_is_refused(tmp_path: Path) -> None:
+    long = make_long_mp4(tmp_path / "long.mp4", hours=7)  # under 2 KB
+
+    with pytest.raises(UnreadableMedia, match=r"lasts 25,201 s: longer than the 21,600 s allowed"):
+        await probe.probe(long)
+    assert (await OnPath(MediaLimits(max_duration_seconds=8 * 3600)).probe(long)).duration_seconds == 25201
+
+
+async def test_the_memory_cap_stops_a_bomb_in_the_child_and_the_caller_carries_on(
+    frame_bomb: Path, tmp_path: Path
+) -> None:
+    # With the pixel cap lifted only the memory cap stands: decoding the bomb needs about 300 MB
+    # of address space, a small video about 135 MB.
+    capped = OnPath(MediaLimits(max_pixels=10**9, max_memory_bytes=200 * MIB))
+    small = make_mp4(tmp_path / "small.mp4")
+
+    with pytest.raises(UnreadableMedia):
+        await capped.probe(frame_bomb)
+    assert (await capped.probe(small)).width == 64  # the cap leaves room for ordinary work
+    uncapped = OnPath(MediaLimits(max_pixels=10**9))
+    assert (await uncapped.probe(frame_bomb)).width == 8192  # so it was the memory cap that refused
+
+
+async def test_a_child_starved_of_memory_fails_the_read_and_the_caller_carries_on(tmp_path: Path) -> None:
+    # So little address space that the child fails wherever it first allocates: importing FFmpeg
+    # (MemoryError) or opening the file (FFmpeg's ENOMEM); either way only the child fails.
+    clip = make_mp4(tmp_path / "a.mp4")
+
+    with pytest.raises(UnreadableMedia):
+        await OnPath(MediaLimits(max_memory_bytes=32 * MIB)).probe(clip)
+    assert (await probe.probe(clip)).width == 64
 
 
 async def test_the_probe_opens_a_stored_object_through_the_storage_scratch_copy(tmp_path: Path) -> None:

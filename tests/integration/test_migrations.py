@@ -98,7 +98,12 @@ def _index_definitions(connection: Connection) -> tuple[dict[str, str], dict[str
             WHERE schemaname = current_schema() AND indexname NOT IN (SELECT conname FROM pg_constraint)
         """
     migrated = {name: _normalised(ddl) for name, ddl in connection.execute(text(query))}
-    indexes = [index for table in Base.metadata.tables.values() for index in table.indexes]
+    indexes = [
+        index
+        for table in Base.metadata.tables.values()
+        for index in table.indexes
+        if getattr(index._ddl_if, "dialect", None) in (None, connection.dialect.name)
+    ]
     expected = {
         str(index.name): _normalised(str(CreateIndex(index).compile(dialect=connection.dialect))) for index in indexes
     }

@@ -47,7 +47,7 @@ async def test_monitor_refuses_requests_without_operator_credentials(ops_client:
 
 
 async def test_monitor_shows_the_job_queue_to_operators(ops_client: AsyncTestClient) -> None:  # type: ignore[type-arg]
-    page = await ops_client.get("/ops/queues", headers=_basic("ops", "s3cret-ops"))
+    page = await ops_client.get("/ops/queues/", headers=_basic("ops", "s3cret-ops"))
     assert page.status_code == 200
     assert "<script" in page.text
     queues = await ops_client.get("/ops/queues/api/queues", headers=_basic("ops", "s3cret-ops"))

@@ -9,15 +9,21 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from tests.unit.fakes import FakeClock
+from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.adapters.redis import RedisAttemptLimiter
 from vidplat.domain.accounts.policy import Quota
 
 QUOTA = Quota("test", limit=3, window_seconds=60)
 
 
+def in_process() -> MemoryAttemptLimiter:
+    return MemoryAttemptLimiter(FakeClock())
+
+
 @pytest.fixture
 def limiter(client: Redis, prefix: str) -> RedisAttemptLimiter:
-    return RedisAttemptLimiter(client, prefix)
+    return RedisAttemptLimiter(client, prefix, in_process())
 
 
 async def test_attempts_up_to_the_limit_pass_and_the_next_waits_for_the_window(limiter: RedisAttemptLimiter) -> None:
@@ -66,12 +72,13 @@ async def test_redis_never_sees_the_identifier(client: Redis, prefix: str, limit
     assert "ada" not in keys[0]
 
 
-async def test_unreachable_server_fails_open() -> None:
+async def test_an_unreachable_server_falls_back_to_counting_in_process() -> None:
     client = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
-    limiter = RedisAttemptLimiter(client, "vidplat_test_unreachable")
+    limiter = RedisAttemptLimiter(client, "vidplat_test_unreachable", in_process())
     try:
-        assert [await limiter.hit(Quota("q", 1, 60), "k") for _ in range(3)] == [0, 0, 0]
+        assert [await limiter.hit(QUOTA, "k") for _ in range(4)] == [0, 0, 0, 60]
         await limiter.reset(QUOTA, "k")
+        assert await limiter.hit(QUOTA, "k") == 0
     finally:
         await client.aclose()
 
@@ -79,7 +86,7 @@ async def test_unreachable_server_fails_open() -> None:
 async def test_slow_reconnects_are_cut_short() -> None:
     # The default client retries with backoff for seconds; the limiter must not make login wait that long.
     client = Redis(host="127.0.0.1", port=1)
-    limiter = RedisAttemptLimiter(client, "vidplat_test_unreachable", timeout_seconds=0.2)
+    limiter = RedisAttemptLimiter(client, "vidplat_test_unreachable", in_process(), timeout_seconds=0.2)
     try:
         assert await limiter.hit(QUOTA, "k") == 0
     finally:

@@ -34,8 +34,8 @@ async def test_a_view_is_credited_once_per_user_and_video(db: Database) -> None:
         assert await uow.credits.add_new(batch) == [batch[0], batch[2]]
         await uow.commit()
     async with db.uow() as uow:
-        assert (await uow.credits.list_for_user(user.id, PageRequest())).total == 2
-        assert (await uow.credits.list_for_user(other.id, PageRequest())).total == 1
+        assert len((await uow.credits.list_for_user(user.id, PageRequest())).items) == 2
+        assert len((await uow.credits.list_for_user(other.id, PageRequest())).items) == 1
 
 
 async def test_fifty_concurrent_first_views_credit_exactly_once(db: Database) -> None:
@@ -53,7 +53,7 @@ async def test_fifty_concurrent_first_views_credit_exactly_once(db: Database) ->
     results = await asyncio.gather(*(view() for _ in range(50)))
     assert sum(results) == 1
     async with db.uow() as uow:
-        assert (await uow.credits.list_for_user(user.id, PageRequest())).total == 1
+        assert len((await uow.credits.list_for_user(user.id, PageRequest())).items) == 1
 
 
 async def test_overlapping_batches_in_any_order_credit_each_pair_once_without_deadlock(db: Database) -> None:
@@ -99,7 +99,7 @@ async def test_a_users_credits_are_listed_newest_first_with_a_total(db: Database
     async with db.uow() as uow:
         page = await uow.credits.list_for_user(user.id, PageRequest(limit=2))
     assert page.items == [credits[2], credits[1]]
-    assert page.total == 3
+    assert page.next_cursor is not None
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # row locks: SQLite has one writer

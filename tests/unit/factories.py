@@ -22,10 +22,11 @@ from tests.unit.fakes import (
     InMemoryStore,
 )
 from vidplat.adapters.local.limiter import MemoryAttemptLimiter
-from vidplat.domain.accounts.auth import Authenticate, Login, LoginCommand, TokenIssuer
+from vidplat.domain.accounts.auth import Authenticate, Login, LoginCommand, SessionCheck, TokenIssuer
 from vidplat.domain.accounts.model import Organization, Principal, Role, Tokens, User
 from vidplat.domain.accounts.policy import AuthPolicy
 from vidplat.domain.accounts.signup import SignUp, SignUpCommand
+from vidplat.domain.background import Background
 from vidplat.domain.billing.model import Plan, Subscription
 from vidplat.domain.billing.use_cases import Subscribe
 from vidplat.domain.ids import new_id
@@ -54,6 +55,7 @@ class World:
     jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
     storage: FakeStorage = field(default_factory=FakeStorage)
     policy: AuthPolicy = field(default_factory=AuthPolicy)
+    background: Background = field(default_factory=Background)  # where streams leave their view credits
     limiter: MemoryAttemptLimiter = field(init=False)
     probe: FakeMediaProbe = field(init=False)
 
@@ -76,8 +78,11 @@ class World:
     def issuer(self) -> TokenIssuer:
         return TokenIssuer(self.codec, self.policy)
 
+    def sessions(self) -> SessionCheck:
+        return SessionCheck(self.uow, self.clock)
+
     def authenticate(self) -> Authenticate:
-        return Authenticate(self.uow, self.codec, self.clock)
+        return Authenticate(self.codec, self.clock, self.sessions())
 
     def uploads(self, max_bytes: int = MAX_UPLOAD) -> Uploads:
         return Uploads(self.storage, self.jobs, max_bytes)

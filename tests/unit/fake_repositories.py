@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User, UserField, org_name_key
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
-from vidplat.domain.pagination import Page, PageRequest
-from vidplat.domain.rewards.model import ViewCredit
+from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
+from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.uploads.model import ResumableUpload
 from vidplat.domain.videos.model import Video, VideoField, VideoStatus
+from vidplat.domain.webhooks.model import WebhookEvent
 
 if TYPE_CHECKING:
     from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
@@ -75,6 +76,8 @@ def _sorted(rows: Iterable[E], store: InMemoryStore, key: Callable[[E], datetime
 
 
 def _page(rows: list[E], page: PageRequest) -> Page[E]:
+    # Cursors are SQL semantics: tests/integration/test_sql_pages.py walks them on both databases.
+    assert page.after is None, "the fakes page by offset only"
     return Page(rows[page.offset : page.offset + page.limit], len(rows), page.limit, page.offset)
 
 
@@ -131,6 +134,10 @@ class FakeOrganizationRepository(_Repository[Organization]):
         await self.uow.claim(("organization-lock", organization_id))
         self.uow.store.locked_organizations.append(organization_id)
 
+    async def lock_many(self, organization_ids: Collection[UUID]) -> None:
+        for organization_id in sorted(organization_ids):
+            await self.lock(organization_id)
+
 
 class FakeUserRepository(_Repository[User]):
     """`update` writes only the fields named (never `points`: only `add_points` changes them, as in SQL)."""
@@ -170,11 +177,6 @@ class FakeUserRepository(_Repository[User]):
         await self._call()
         return next((u for u in self.active(organization_id) if u.email.lower() == email.lower()), None)
 
-    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
-        await self._call()
-        await self.uow.claim((self.name, user_id))
-        return next((u for u in self.active(organization_id) if u.id == user_id), None)
-
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
     ) -> Page[User]:
@@ -196,6 +198,10 @@ class FakeUserRepository(_Repository[User]):
             await self.uow.claim((self.name, user_id))
             if self.table.find(user_id) is not None:
                 self.points[user_id] = self.points.get(user_id, 0) + points[user_id]
+
+    async def leaderboard(self, organization_id: UUID, page: PageRequest) -> Page[Standing]:
+        # An order with ties and a partial index: SQL semantics, tested on the real unit of work instead.
+        raise NotImplementedError("insights are tested against SQLite and PostgreSQL")
 
     def publish(self) -> None:
         """Fold the increments into the staged rows, over the committed totals (the table publishes them)."""
@@ -304,10 +310,26 @@ class FakeSubscriptionRepository(_Repository[Subscription]):
         mine = [s for s in self.table.rows() if s.organization_id == organization_id]
         return _page(_sorted(mine, self.uow.store, lambda s: s.started_at, newest_first=True), page)
 
-    async def lapsed(self, now: datetime, limit: int) -> Sequence[Subscription]:
+    async def lapsed(self, now: datetime, limit: int, *, after: Cursor | None = None) -> Sequence[Subscription]:
         await self._call()
         due = [s for s in self.table.rows() if s.is_current and s.ends_at is not None and s.ends_at <= now]
-        return _sorted(due, self.uow.store, lambda s: s.ends_at or now, newest_first=False)[:limit]
+        due.sort(key=lambda s: (s.ends_at or now, s.id))
+        if after is not None:
+            due = [s for s in due if (s.ends_at or now, s.id) > (after.times[0], after.id)]
+        return due[:limit]
+
+    async def add_many(self, subscriptions: Sequence[Subscription]) -> None:
+        for subscription in subscriptions:
+            await self.add(subscription)
+
+    async def end_lapsed(self, subscription_ids: Collection[UUID]) -> set[UUID]:
+        ended = set()
+        for subscription_id in subscription_ids:
+            subscription = self.table.find(subscription_id)
+            ends_at = subscription.ends_at if subscription is not None else None
+            if ends_at is not None and await self.end(subscription_id, ends_at):
+                ended.add(subscription_id)
+        return ended
 
 
 class FakeVideoRepository(_Repository[Video]):
@@ -352,9 +374,28 @@ class FakeVideoRepository(_Repository[Video]):
         statuses: Sequence[VideoStatus] | None,
         title_query: str | None,
         deleted: bool = False,
+        total: int | None = None,
     ) -> Page[Video]:
         await self._call()
-        found = [
+        found = self._matching(organization_id, statuses, title_query, deleted)
+        listed = _page(_sorted(found, self.uow.store, lambda v: v.created_at, newest_first=True), page)
+        return listed if total is None else Page(listed.items, total, listed.limit, listed.offset)
+
+    async def count(
+        self,
+        organization_id: UUID,
+        *,
+        statuses: Sequence[VideoStatus] | None,
+        title_query: str | None,
+        deleted: bool = False,
+    ) -> int:
+        await self._call()
+        return len(self._matching(organization_id, statuses, title_query, deleted))
+
+    def _matching(
+        self, organization_id: UUID, statuses: Sequence[VideoStatus] | None, title_query: str | None, deleted: bool
+    ) -> Sequence[Video]:
+        return [
             v
             for v in self.table.rows()
             if v.organization_id == organization_id
@@ -362,7 +403,6 @@ class FakeVideoRepository(_Repository[Video]):
             and (statuses is None or v.status in statuses)
             and (title_query is None or title_query.lower() in v.title.lower())
         ]
-        return _page(_sorted(found, self.uow.store, lambda v: v.created_at, newest_first=True), page)
 
 
 class FakeViewCreditRepository(_Repository[ViewCredit]):
@@ -379,10 +419,25 @@ class FakeViewCreditRepository(_Repository[ViewCredit]):
                 added.append(credit)
         return [c for c in credits if c in added]
 
-    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]:
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Slice[ViewCredit]:
         await self._call()
         mine = [c for c in self.table.rows() if c.user_id == user_id]
-        return _page(_sorted(mine, self.uow.store, lambda c: c.awarded_at, newest_first=True), page)
+        listed = _page(_sorted(mine, self.uow.store, lambda c: c.awarded_at, newest_first=True), page)
+        return Slice(listed.items, listed.limit, listed.offset)
+
+    async def viewers(self, organization_id: UUID, video_id: UUID, page: PageRequest) -> Page[Viewer]:
+        # A join, an order and a count: SQL semantics, tested on the real unit of work instead.
+        raise NotImplementedError("insights are tested against SQLite and PostgreSQL")
+
+
+class FakeWebhookOutbox(_Repository[WebhookEvent]):
+    """Keeps the events only: which endpoints get them is the SQL adapter's, tested on both databases."""
+
+    name = "events"
+
+    async def record(self, event: WebhookEvent) -> None:
+        await self._call()
+        self.table.insert(event)
 
 
 class NoResumableUploads:

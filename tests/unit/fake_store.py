@@ -34,6 +34,7 @@ from tests.unit.fake_repositories import (
     FakeUserRepository,
     FakeVideoRepository,
     FakeViewCreditRepository,
+    FakeWebhookOutbox,
     NoResumableUploads,
     Table,
 )
@@ -51,9 +52,11 @@ from vidplat.domain.ports import (
     UserRepository,
     VideoRepository,
     ViewCreditRepository,
+    WebhookOutbox,
 )
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import Video
+from vidplat.domain.webhooks.model import WebhookEvent
 
 TRIAL = Plan(code=PlanCode.TRIAL, name="Trial", price=0, duration_days=None, can_restore_videos=False)
 PAID = Plan(code=PlanCode.PAID, name="Paid", price=10000, duration_days=15, can_restore_videos=True)
@@ -73,6 +76,7 @@ class InMemoryStore:
         self.subscriptions: dict[UUID, Subscription] = {}
         self.videos: dict[UUID, Video] = {}
         self.credits: dict[UUID, ViewCredit] = {}
+        self.events: dict[UUID, WebhookEvent] = {}
         self.units: list[FakeUnitOfWork] = []
         self.commits = 0
         self.locked_organizations: list[UUID] = []
@@ -142,6 +146,7 @@ class FakeUnitOfWork:
         self.fake_subscriptions = FakeSubscriptionRepository(self)
         self.fake_videos = FakeVideoRepository(self)
         self.fake_credits = FakeViewCreditRepository(self)
+        self.fake_outbox = FakeWebhookOutbox(self)
         self.organizations: OrganizationRepository = self.fake_organizations
         self.users: UserRepository = self.fake_users
         self.sessions: SessionRepository = self.fake_sessions
@@ -150,6 +155,7 @@ class FakeUnitOfWork:
         self.subscriptions: SubscriptionRepository = self.fake_subscriptions
         self.videos: VideoRepository = self.fake_videos
         self.credits: ViewCreditRepository = self.fake_credits
+        self.outbox: WebhookOutbox = self.fake_outbox
         self.resumable_uploads: ResumableUploadRepository = NoResumableUploads()
 
     @property
@@ -162,6 +168,7 @@ class FakeUnitOfWork:
             self.fake_subscriptions.table,
             self.fake_videos.table,
             self.fake_credits.table,
+            self.fake_outbox.table,
         ]
 
     async def __aenter__(self) -> Self:

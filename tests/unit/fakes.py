@@ -13,7 +13,7 @@ from tests.unit.fake_store import PAID, TRIAL, FakeUnitOfWork, InMemoryStore
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.errors import InvalidToken, PayloadTooLarge
 from vidplat.domain.ports import LockUnavailable, StoredObject, UnreadableMedia
-from vidplat.domain.videos.model import MediaInfo
+from vidplat.domain.videos.model import MediaInfo, PlaybackClaims
 
 __all__ = [
     "PAID",
@@ -113,16 +113,16 @@ class FakeTokenCodec:
 
 
 class FakeUrlSigner:
-    """Playback grants bound to (user, video, expiry); tampered, other-video or expired ones raise InvalidToken."""
+    """Grants bound to (user, session, video, expiry); tampered, other-video or expired ones raise InvalidToken."""
 
-    def sign(self, user_id: UUID, video_id: UUID, expires_at: datetime) -> str:
-        return _seal(f"play|{user_id}|{video_id}|{expires_at.isoformat()}")
+    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str:
+        return _seal(f"play|{claims.user_id}|{claims.session_id}|{video_id}|{expires_at.isoformat()}")
 
-    def verify(self, token: str, video_id: UUID, now: datetime) -> UUID:
-        user, video, expires = _unseal(token, "play", 3)
+    def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
+        user, session, video, expires = _unseal(token, "play", 4)
         if UUID(video) != video_id or now >= datetime.fromisoformat(expires):
             raise InvalidToken
-        return UUID(user)
+        return PlaybackClaims(user_id=UUID(user), session_id=UUID(session))
 
 
 class FakeLock:
@@ -169,12 +169,18 @@ class FakeJobQueue:
 
     def __init__(self) -> None:
         self.enqueued: list[tuple[UUID, str]] = []
+        self.deliveries: list[tuple[UUID, int]] = []
         self.error: Exception | None = None
 
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
         if self.error is not None:
             raise self.error
         self.enqueued.append((video_id, upload_key))
+
+    async def enqueue_webhook_delivery(self, delivery_id: UUID, attempts: int) -> None:
+        if self.error is not None:
+            raise self.error
+        self.deliveries.append((delivery_id, attempts))
 
 
 class FakeStorage:

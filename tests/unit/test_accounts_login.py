@@ -41,6 +41,16 @@ async def test_login_accepts_the_organization_id_or_slug_and_any_email_case(
     assert len(world.store.sessions) == 2
 
 
+async def test_login_accepts_the_email_in_any_unicode_equivalent_spelling(
+    world: World, acme: Tenant, member: Account
+) -> None:
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in member.user.email.upper())
+
+    await world.login()(creds("acme", f" {fullwidth}\t"))
+
+    assert len(world.store.sessions) == 1
+
+
 @pytest.mark.parametrize("case", ["unknown org", "unknown email", "wrong password", "deleted user", "bad email"])
 async def test_every_wrong_guess_gets_the_same_invalid_credentials(
     world: World, acme: Tenant, member: Account, case: str

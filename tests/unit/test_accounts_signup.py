@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from tests.unit.factories import PASSWORD, World
-from vidplat.domain.accounts.model import Role
+from vidplat.domain.accounts.model import Role, org_name_key
 from vidplat.domain.accounts.signup import SignUp, SignUpCommand
 from vidplat.domain.billing.model import PlanCode
 from vidplat.domain.errors import InvalidInput, OrganizationNameTaken, TooManyAttempts
@@ -52,6 +52,30 @@ async def test_signup_rejects_a_name_taken_in_any_case(world: World) -> None:
 
     assert len(world.store.organizations) == 1
     assert len(world.store.users) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Straße", "STRASSE"),
+        ("\u01c4ungla", "\u01c5ungla"),  # DŽ and its title case Dž
+        ("\u01c4ungla", "\u01c6ungla"),  # and its lower case dž
+        ("\uff21\uff43\uff4d\uff45", "acme"),  # full-width
+        ("ﬁne Films", "FINE films"),  # the fi ligature
+    ],
+)
+async def test_signup_rejects_a_name_that_folds_to_a_taken_one(world: World, first: str, second: str) -> None:
+    await signup(world)(command(name=first))
+
+    with pytest.raises(OrganizationNameTaken):
+        await signup(world)(command(name=second, email="other@acme.test"))
+
+
+async def test_the_name_keeps_its_spelling_and_only_its_key_is_folded(world: World) -> None:
+    made = await signup(world)(command(name="  Straße   Films "))
+
+    assert made.organization.name == "Straße Films"
+    assert org_name_key(made.organization.name) == "strasse films"
 
 
 async def test_signup_gives_a_colliding_slug_a_unique_suffix(world: World) -> None:

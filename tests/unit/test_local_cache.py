@@ -52,15 +52,102 @@ async def test_invalidating_a_topic_drops_every_value_that_depends_on_it_and_onl
     assert await cache.get_or_load("other", ["org:2"], other.load) == "other"
 
 
-async def test_a_value_expires_after_the_ttl() -> None:
+class GatedSource(Source):
+    """A source whose loads wait for `gate`, so a test decides when a refresh lands."""
+
+    def __init__(self, value: str = "v1") -> None:
+        super().__init__(value)
+        self.gate = asyncio.Event()
+        self.fail = False
+
+    async def load(self) -> str:
+        self.reads += 1
+        await self.gate.wait()
+        if self.fail:
+            raise RuntimeError("database down")
+        return self.value
+
+
+async def drain() -> None:
+    """Let every ready task run to its next wait (a few loop turns; no time passes)."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def _loaded(cache: MemoryReadCache, source: GatedSource, key: str = "k") -> None:
+    source.gate.set()
+    await cache.get_or_load(key, ["t"], source.load)
+    source.gate.clear()
+
+
+async def test_a_value_past_its_ttl_is_served_while_one_load_refreshes_it() -> None:
     clock = FakeClock()
-    cache, source = make_cache(clock), Source()
-    await cache.get_or_load("k", [], source.load)
+    cache, source = make_cache(clock), GatedSource()
+    await _loaded(cache, source)
     source.value = "v2"
     clock.advance(TTL - timedelta(microseconds=1))
-    assert await cache.get_or_load("k", [], source.load) == "v1"
+    assert await cache.get_or_load("k", ["t"], source.load) == "v1"
+    assert source.reads == 1  # still fresh: no refresh
+
     clock.advance(microseconds=1)
-    assert await cache.get_or_load("k", [], source.load) == "v2"
+    # Expired: every reader gets the old value at once (the gate is shut: none could wait for a load).
+    readers = [cache.get_or_load("k", ["t"], source.load) for _ in range(5)]
+    assert await asyncio.gather(*readers) == ["v1"] * 5
+    assert source.reads == 2  # one refresh for all of them
+
+    source.gate.set()
+    await drain()  # the refresh lands
+    assert await cache.get_or_load("k", ["t"], source.load) == "v2"
+    assert source.reads == 2
+
+
+async def test_a_value_two_ttls_old_is_not_served_readers_wait_for_the_load() -> None:
+    clock = FakeClock()
+    cache, source = make_cache(clock), GatedSource()
+    await _loaded(cache, source)
+    source.value = "v2"
+    clock.advance(TTL * 2)
+    reader = asyncio.ensure_future(cache.get_or_load("k", ["t"], source.load))
+    await drain()
+    assert not reader.done()
+    source.gate.set()
+    assert await reader == "v2"
+
+
+async def test_an_invalidated_value_is_never_served_stale_and_the_refresh_under_way_is_not_kept() -> None:
+    clock = FakeClock()
+    cache, source = make_cache(clock), GatedSource()
+    await _loaded(cache, source)
+    clock.advance(TTL)
+    assert await cache.get_or_load("k", ["t"], source.load) == "v1"  # stale, refresh started on v1 rows
+    cache.invalidate(["t"])
+    source.value = "v2"
+
+    reader = asyncio.ensure_future(cache.get_or_load("k", ["t"], source.load))
+    await drain()
+    assert not reader.done()  # no stale value after the invalidation: it waits for a load of its own
+    source.gate.set()
+    assert await reader == "v2"
+    assert source.reads == 3
+
+
+async def test_a_failed_refresh_keeps_serving_the_stale_value_and_the_next_reader_retries() -> None:
+    clock = FakeClock()
+    cache, source = make_cache(clock), GatedSource()
+    await _loaded(cache, source)
+    clock.advance(TTL)
+    source.fail = True
+    assert await cache.get_or_load("k", ["t"], source.load) == "v1"
+    source.gate.set()
+    await drain()  # the refresh fails
+    source.gate.clear()
+    source.fail, source.value = False, "v2"
+    assert await cache.get_or_load("k", ["t"], source.load) == "v1"
+    await drain()
+    assert source.reads == 3  # a new refresh
+    source.gate.set()
+    await drain()
+    assert await cache.get_or_load("k", ["t"], source.load) == "v2"
 
 
 async def test_the_least_recently_used_value_goes_first_when_full() -> None:

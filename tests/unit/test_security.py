@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import struct
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -16,6 +17,7 @@ from vidplat.adapters.security import Argon2Hasher, HmacUrlSigner, JwtTokenCodec
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.accounts.secrets import hash_token, new_token
 from vidplat.domain.errors import InvalidToken
+from vidplat.domain.videos.model import PlaybackClaims
 
 SECRET = "s" * 32
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
@@ -172,51 +174,66 @@ def test_malformed_token_is_rejected(garbage: str) -> None:
 KEY = b"k" * 32
 
 
-def test_playback_token_returns_the_user_it_was_issued_to() -> None:
-    signer, user, video = HmacUrlSigner(KEY), uuid4(), uuid4()
-    token = signer.sign(user, video, NOW + timedelta(minutes=5))
-    assert signer.verify(token, video, NOW) == user
+def grant() -> PlaybackClaims:
+    return PlaybackClaims(user_id=uuid4(), session_id=uuid4())
+
+
+def test_playback_token_returns_the_user_and_session_it_was_issued_to() -> None:
+    signer, claims, video = HmacUrlSigner(KEY), grant(), uuid4()
+    token = signer.sign(claims, video, NOW + timedelta(minutes=5))
+    assert signer.verify(token, video, NOW) == claims
 
 
 def test_playback_token_is_url_safe() -> None:
-    token = HmacUrlSigner(KEY).sign(uuid4(), uuid4(), NOW)
+    token = HmacUrlSigner(KEY).sign(grant(), uuid4(), NOW)
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
 def test_playback_token_for_another_video_is_rejected() -> None:
     signer = HmacUrlSigner(KEY)
-    token = signer.sign(uuid4(), uuid4(), NOW + timedelta(minutes=5))
+    token = signer.sign(grant(), uuid4(), NOW + timedelta(minutes=5))
     with pytest.raises(InvalidToken):
         signer.verify(token, uuid4(), NOW)
 
 
 def test_playback_token_is_rejected_from_its_expiry_on() -> None:
     signer, video = HmacUrlSigner(KEY), uuid4()
-    token = signer.sign(uuid4(), video, NOW)
+    token = signer.sign(grant(), video, NOW)
     with pytest.raises(InvalidToken):
         signer.verify(token, video, NOW)
 
 
 def test_playback_token_signed_with_another_key_is_rejected() -> None:
     video = uuid4()
-    token = HmacUrlSigner(b"x" * 32).sign(uuid4(), video, NOW + timedelta(minutes=5))
+    token = HmacUrlSigner(b"x" * 32).sign(grant(), video, NOW + timedelta(minutes=5))
     with pytest.raises(InvalidToken):
         HmacUrlSigner(KEY).verify(token, video, NOW)
 
 
-def test_playback_token_with_a_swapped_user_is_rejected() -> None:
+@pytest.mark.parametrize("field", [slice(1, 17), slice(17, 33)], ids=["user", "session"])
+def test_playback_token_with_a_swapped_user_or_session_is_rejected(field: slice) -> None:
     signer, video = HmacUrlSigner(KEY), uuid4()
-    body, signature = signer.sign(uuid4(), video, NOW + timedelta(minutes=5)).split(".")
+    body, signature = signer.sign(grant(), video, NOW + timedelta(minutes=5)).split(".")
     raw = bytearray(base64.urlsafe_b64decode(body + "=="))
-    raw[1:17] = uuid4().bytes
+    raw[field] = uuid4().bytes
     forged = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
     with pytest.raises(InvalidToken):
         signer.verify(f"{forged}.{signature}", video, NOW)
 
 
+def test_a_correctly_signed_version_1_token_without_a_session_is_rejected() -> None:
+    """The old layout (user, video, expiry) carried no session, so it would outlive a logout."""
+    video = uuid4()
+    payload = struct.pack(">B16s16sq", 1, uuid4().bytes, video.bytes, int((NOW + timedelta(minutes=5)).timestamp()))
+    signature = hmac.digest(KEY, payload, hashlib.sha256)
+    token = ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in (payload, signature))
+    with pytest.raises(InvalidToken):
+        HmacUrlSigner(KEY).verify(token, video, NOW)
+
+
 def test_every_single_character_change_is_rejected() -> None:
     signer, video = HmacUrlSigner(KEY), uuid4()
-    token = signer.sign(uuid4(), video, NOW + timedelta(minutes=5))
+    token = signer.sign(grant(), video, NOW + timedelta(minutes=5))
     for index, char in enumerate(token):
         tampered = token[:index] + ("A" if char != "A" else "B") + token[index + 1 :]
         with pytest.raises(InvalidToken):

@@ -49,9 +49,9 @@ def test_embedded_secret_files_are_private_from_creation_even_with_an_open_umask
     finally:
         os.umask(previous)
 
-    assert len(created) == 2  # the JWT and the playback secret
+    assert len(created) == 3  # the JWT, playback and webhooks secrets
     assert all(flags & os.O_EXCL and mode == 0o600 for flags, mode in created)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["jwt_secret.key", "playback_secret.key"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jwt_secret.key", "playback_secret.key", "webhooks_key.key"]
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in tmp_path.iterdir())
     assert (tmp_path / "jwt_secret.key").read_text() == settings.auth.jwt_secret
 
@@ -163,3 +163,66 @@ def test_the_aws_sdk_endpoint_variable_is_a_fallback_for_the_s3_endpoint(tmp_pat
     assert Settings.from_env(env).storage.s3_endpoint_url == "http://127.0.0.1:9000"
     env["VIDPLAT_S3_ENDPOINT_URL"] = "http://127.0.0.1:8333"
     assert Settings.from_env(env).storage.s3_endpoint_url == "http://127.0.0.1:8333"
+
+
+def test_log_format_is_console_by_default_json_on_request_and_nothing_else(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).log_format == "console"
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_LOG_FORMAT": "JSON"}).log_format == "json"
+    with pytest.raises(SettingsError, match="VIDPLAT_LOG_FORMAT must be one of console, json"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_LOG_FORMAT": "xml"})
+
+
+def test_the_worker_metrics_port_is_off_unless_set_and_must_be_a_port(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).worker_metrics_port is None
+    env = {"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_WORKER_METRICS_PORT": "9101"}
+    assert Settings.from_env(env).worker_metrics_port == 9101
+    with pytest.raises(SettingsError, match="VIDPLAT_WORKER_METRICS_PORT must be a TCP port"):
+        Settings.from_env({**env, "VIDPLAT_WORKER_METRICS_PORT": "70000"})
+
+
+def test_signup_is_open_unless_closed_and_nothing_else_is_accepted(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).signup_open
+    assert not Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_SIGNUP": "closed"}).signup_open
+    with pytest.raises(SettingsError, match="VIDPLAT_SIGNUP must be one of open, closed"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_SIGNUP": "off"})
+
+
+def test_media_caps_default_to_8k_six_hours_and_2_gib_and_are_read_from_the_environment(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    assert (defaults.media_max_pixels, defaults.media_max_duration_seconds, defaults.media_max_memory_mib) == (
+        8192 * 4320,
+        6 * 3600,
+        2048,
+    )
+    env = {
+        "VIDPLAT_DATA_DIR": str(tmp_path),
+        "VIDPLAT_MEDIA_MAX_PIXELS": "2_073_600",
+        "VIDPLAT_MEDIA_MAX_DURATION_SECONDS": "600",
+        "VIDPLAT_MEDIA_MAX_MEMORY_MIB": "512",
+    }
+    configured = Settings.from_env(env)
+    assert (configured.media_max_pixels, configured.media_max_duration_seconds) == (1920 * 1080, 600)
+    assert configured.media_max_memory_mib == 512
+
+
+def test_the_database_pool_is_sized_from_the_environment(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)})
+    assert (defaults.db_pool_size, defaults.db_max_overflow, defaults.db_pool_timeout_seconds) == (10, 10, 10)
+    assert not defaults.db_pgbouncer
+    settings = Settings.from_env(
+        {
+            "VIDPLAT_DATA_DIR": str(tmp_path),
+            "VIDPLAT_DB_POOL_SIZE": "4",
+            "VIDPLAT_DB_MAX_OVERFLOW": "0",
+            "VIDPLAT_DB_POOL_TIMEOUT_SECONDS": "3",
+            "VIDPLAT_DB_PGBOUNCER": "1",
+        }
+    )
+    assert (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds) == (4, 0, 3)
+    assert settings.db_pgbouncer
+
+
+@pytest.mark.parametrize(("name", "value"), [("DB_MAX_OVERFLOW", "-1"), ("DB_PGBOUNCER", "maybe")])
+def test_a_pool_setting_out_of_range_is_refused(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"VIDPLAT_{name}"):
+        Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), f"VIDPLAT_{name}": value})

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.unit.factories import Account, Tenant, World, make_video, subscribe_paid
-from vidplat.domain.errors import AdminRequired, InvalidInput, PlanRequired, VideoNotFound
+from vidplat.adapters.local.cache import MemoryReadCache
+from vidplat.domain import topics
+from vidplat.domain.errors import AdminRequired, InvalidInput, PlanRequired, VideoNotDeleted, VideoNotFound
 from vidplat.domain.pagination import PageRequest
 from vidplat.domain.videos.catalog import (
     DeleteVideo,
@@ -166,5 +170,23 @@ async def test_restoring_a_video_that_is_not_deleted_is_not_found(world: World, 
     video = seed(world, acme)
     await subscribe_paid(world, acme)
 
-    with pytest.raises(VideoNotFound):
+    with pytest.raises(VideoNotDeleted):
         await RestoreVideo(world.uow, world.clock)(acme.admin.principal, video.id)
+
+
+async def test_the_total_is_counted_once_per_change_of_the_catalog_not_once_per_page(
+    world: World, acme: Tenant
+) -> None:
+    for n in range(4):
+        seed(world, acme, title=f"Clip {n}")
+    cache = MemoryReadCache(world.clock, ttl=timedelta(seconds=10), max_weight=1000)
+    listing = ListVideos(world.uow, cache)
+    first = await listing(acme.admin.principal, VideoQuery(page=PageRequest(limit=2)))
+    seed(world, acme, title="Unannounced")  # written behind the cache's back: no invalidation
+
+    second = await listing(acme.admin.principal, VideoQuery(page=PageRequest(limit=2, offset=2)))
+    assert (first.total, second.total) == (4, 4)  # the second page reused the count
+
+    cache.invalidate([topics.videos(acme.org.id)])
+    third = await listing(acme.admin.principal, VideoQuery(page=PageRequest(limit=2, offset=2)))
+    assert third.total == 5

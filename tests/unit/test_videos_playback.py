@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
-from tests.unit.factories import VIEW_POINTS, Account, Tenant, World, publish_video, upload
+from tests.unit.factories import PASSWORD, VIEW_POINTS, Account, Tenant, World, log_in, publish_video, upload
 from vidplat.adapters.local.cache import MemoryReadCache
+from vidplat.domain import topics
+from vidplat.domain.accounts.auth import Logout, SessionCheck
 from vidplat.domain.accounts.model import Principal
+from vidplat.domain.accounts.users import ChangeOwnPassword, ChangePasswordCommand
 from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
-from vidplat.domain.videos.model import Video
+from vidplat.domain.ports import ReadCache
+from vidplat.domain.topics import NO_CACHE
+from vidplat.domain.videos.model import PlaybackClaims, Video
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
 
 TTL = timedelta(minutes=5)
@@ -21,15 +27,16 @@ def issue(world: World) -> IssuePlayback:
 
 
 def redeem(world: World) -> RedeemPlayback:
-    return RedeemPlayback(world.uow, world.signer, world.clock)
+    return RedeemPlayback(world.signer, world.clock, world.sessions())
 
 
-def open_stream(world: World) -> OpenStream:
-    return OpenStream(world.uow, world.storage, world.credit())
+def open_stream(world: World, cache: ReadCache = NO_CACHE) -> OpenStream:
+    return OpenStream(world.uow, world.storage, world.credit(), cache, world.background)
 
 
 async def read_all(world: World, principal: Principal, video: Video) -> bytes:
     playable = await open_stream(world)(principal, video.id)
+    await world.background.settled()
     return b"".join([chunk async for chunk in playable.read(0, playable.size)])
 
 
@@ -38,70 +45,143 @@ async def video(world: World, acme: Tenant) -> Video:
     return await publish_video(world, acme.admin.principal)
 
 
-async def test_a_grant_is_issued_for_a_visible_ready_video_and_redeems_to_its_user(
-    world: World, member: Account, video: Video
+@pytest.fixture
+async def watcher(world: World, acme: Tenant, member: Account) -> Principal:
+    """The member as a logged-in caller: a grant names the session it was issued in."""
+    _, principal = await log_in(world, acme, member)
+    return principal
+
+
+async def test_a_grant_is_issued_for_a_visible_ready_video_and_redeems_to_its_user_and_session(
+    world: World, member: Account, watcher: Principal, video: Video
 ) -> None:
-    grant = await issue(world)(member.principal, video.id)
+    grant = await issue(world)(watcher, video.id)
 
     assert grant.expires_at == world.clock.now() + TTL
     caller = await redeem(world)(grant.token, video.id)
+    assert caller == watcher
     assert (caller.user_id, caller.organization_id, caller.role) == (
         member.user.id,
         member.user.organization_id,
         member.user.role,
     )
-    assert caller.session_id is None
 
 
-async def test_no_grant_for_a_video_that_is_not_ready(world: World, acme: Tenant, member: Account) -> None:
+async def test_no_grant_for_a_video_that_is_not_ready(world: World, acme: Tenant, watcher: Principal) -> None:
     pending = await upload(world, acme.admin.principal)
+    _, admin = await log_in(world, acme, acme.admin)
 
     with pytest.raises(VideoNotReady):
-        await issue(world)(acme.admin.principal, pending.id)
+        await issue(world)(admin, pending.id)
     with pytest.raises(VideoNotFound):
-        await issue(world)(member.principal, pending.id)
+        await issue(world)(watcher, pending.id)
+
+
+async def test_no_grant_for_a_caller_without_a_session(world: World, member: Account, video: Video) -> None:
+    with pytest.raises(InvalidToken):
+        await issue(world)(member.principal, video.id)
 
 
 async def test_a_grant_for_one_video_does_not_open_another(
-    world: World, acme: Tenant, member: Account, video: Video
+    world: World, acme: Tenant, watcher: Principal, video: Video
 ) -> None:
     other = await publish_video(world, acme.admin.principal, title="Other")
-    grant = await issue(world)(member.principal, video.id)
+    grant = await issue(world)(watcher, video.id)
 
     with pytest.raises(InvalidToken):
         await redeem(world)(grant.token, other.id)
 
 
-async def test_an_expired_grant_is_refused(world: World, member: Account, video: Video) -> None:
-    grant = await issue(world)(member.principal, video.id)
-    world.clock.advance(TTL)
+async def test_an_expired_grant_is_refused(world: World, watcher: Principal, video: Video) -> None:
+    grant = await issue(world)(watcher, video.id)
+    world.clock.advance(TTL - timedelta(seconds=1))
+    await redeem(world)(grant.token, video.id)
+    world.clock.advance(timedelta(seconds=1))
 
     with pytest.raises(InvalidToken):
         await redeem(world)(grant.token, video.id)
 
 
-async def test_a_tampered_grant_is_refused(world: World, member: Account, video: Video) -> None:
-    grant = await issue(world)(member.principal, video.id)
+async def test_a_tampered_grant_is_refused(world: World, member: Account, watcher: Principal, video: Video) -> None:
+    grant = await issue(world)(watcher, video.id)
     forged = grant.token.replace(str(member.user.id), str(video.uploaded_by))
 
     with pytest.raises(InvalidToken):
         await redeem(world)(forged, video.id)
 
 
-async def test_a_deleted_users_grant_is_refused(world: World, member: Account, video: Video) -> None:
-    grant = await issue(world)(member.principal, video.id)
+async def test_a_grant_dies_with_its_session_at_logout(world: World, watcher: Principal, video: Video) -> None:
+    grant = await issue(world)(watcher, video.id)
+    await Logout(world.uow, world.clock)(watcher)
+
+    with pytest.raises(InvalidToken):
+        await redeem(world)(grant.token, video.id)
+
+
+async def test_a_grant_dies_when_the_password_changes_in_another_session(
+    world: World, acme: Tenant, member: Account, watcher: Principal, video: Video
+) -> None:
+    grant = await issue(world)(watcher, video.id)
+    _, elsewhere = await log_in(world, acme, member)
+    change = ChangeOwnPassword(world.uow, world.hasher, world.clock)
+
+    await change(elsewhere, ChangePasswordCommand(current_password=PASSWORD, new_password="a brand new secret"))
+
+    with pytest.raises(InvalidToken):
+        await redeem(world)(grant.token, video.id)
+
+
+async def test_a_deleted_users_grant_is_refused(
+    world: World, member: Account, watcher: Principal, video: Video
+) -> None:
+    grant = await issue(world)(watcher, video.id)
     world.store.users[member.user.id].deleted_at = world.clock.now()
 
     with pytest.raises(InvalidToken):
         await redeem(world)(grant.token, video.id)
 
 
-async def test_a_grant_for_another_tenants_video_is_refused(world: World, globex: Tenant, video: Video) -> None:
-    # Signed by us, so only the tenancy check stands between an outsider and the video.
-    token = world.signer.sign(globex.admin.user.id, video.id, world.clock.now() + TTL)
+async def test_a_grant_naming_another_users_session_is_refused(
+    world: World, acme: Tenant, watcher: Principal, video: Video
+) -> None:
+    assert watcher.session_id is not None
+    claims = PlaybackClaims(user_id=acme.admin.user.id, session_id=watcher.session_id)
+    token = world.signer.sign(claims, video.id, world.clock.now() + TTL)
 
     with pytest.raises(InvalidToken):
         await redeem(world)(token, video.id)
+
+
+async def test_a_redeemed_grant_is_checked_through_the_cached_session_check(
+    world: World, watcher: Principal, video: Video
+) -> None:
+    cache = MemoryReadCache(world.clock, ttl=TTL, max_weight=10)
+    cached = RedeemPlayback(world.signer, world.clock, SessionCheck(world.uow, world.clock, cache))
+    grant = await issue(world)(watcher, video.id)
+    await cached(grant.token, video.id)
+    units = len(world.store.units)
+
+    await cached(grant.token, video.id)
+    assert len(world.store.units) == units  # the session check was remembered: no read at all
+
+    await Logout(world.uow, world.clock)(watcher)
+    assert watcher.session_id is not None
+    cache.invalidate([topics.session(watcher.session_id)])  # what the real unit of work announces on commit
+    with pytest.raises(InvalidToken):
+        await cached(grant.token, video.id)
+
+
+async def test_a_grant_for_another_tenants_video_opens_nothing(world: World, globex: Tenant, video: Video) -> None:
+    # Signed by us, so only the tenancy check of what it opens stands between an outsider and the video.
+    _, outsider = await log_in(world, globex, globex.admin)
+    assert outsider.session_id is not None
+    claims = PlaybackClaims(user_id=outsider.user_id, session_id=outsider.session_id)
+    caller = await redeem(world)(world.signer.sign(claims, video.id, world.clock.now() + TTL), video.id)
+
+    with pytest.raises(VideoNotFound):
+        await open_stream(world)(caller, video.id)
+    await world.background.settled()
+    assert not world.store.credits
 
 
 async def test_opening_a_stream_serves_the_file_and_credits_the_view_once(
@@ -119,11 +199,13 @@ async def test_opening_a_stream_serves_the_file_and_credits_the_view_once(
 async def test_a_repeat_stream_of_a_view_this_process_credited_takes_no_lock_and_only_reads(
     world: World, member: Account, video: Video
 ) -> None:
-    opener = OpenStream(world.uow, world.storage, world.credit(), MemoryReadCache(world.clock, ttl=TTL, max_weight=10))
+    opener = open_stream(world, MemoryReadCache(world.clock, ttl=TTL, max_weight=10))
     await opener(member.principal, video.id)
+    await world.background.settled()
     units_before, locks_before = len(world.store.units), len(world.lock.attempts)
 
     await opener(member.principal, video.id)
+    await world.background.settled()
 
     assert len(world.lock.attempts) == locks_before
     assert all(unit.read_only for unit in world.store.units[units_before:])
@@ -133,8 +215,10 @@ async def test_a_process_that_has_not_seen_the_credit_tries_again_and_credits_no
     world: World, member: Account, video: Video
 ) -> None:
     await open_stream(world)(member.principal, video.id)
+    await world.background.settled()
 
     await open_stream(world)(member.principal, video.id)  # a new OpenStream: a process with nothing cached
+    await world.background.settled()
 
     assert len(world.lock.batches) == 2
     assert len(world.store.credits) == 1
@@ -154,9 +238,29 @@ async def test_a_failing_credit_does_not_break_playback(world: World, member: Ac
     world.store.break_repository("credits", ConnectionError("ledger unavailable"))
 
     playable = await open_stream(world)(member.principal, video.id)
+    await world.background.settled()
 
     assert playable.size == video.size_bytes
     assert world.store.users[member.user.id].points == 0
+
+
+async def test_a_blocked_credit_does_not_hold_up_the_stream_and_commits_once_unblocked(
+    world: World, member: Account, video: Video
+) -> None:
+    # Another player of this view holds its credit lock: the credit waits, the stream does not.
+    opener = open_stream(world)
+    async with world.lock.hold(f"credit:{member.user.id}:{video.id}"):
+        answers = [await opener(member.principal, video.id) for _ in range(3)]  # a player's range requests
+        for _ in range(10):  # the credit gets every chance to run; it can only wait for the lock
+            await asyncio.sleep(0)
+
+        assert all(playable.size == video.size_bytes for playable in answers)
+        assert world.background.pending == 1  # one credit under way for the view, not one per request
+        assert not world.store.credits
+
+    await world.background.settled()
+    assert len(world.store.credits) == 1
+    assert world.store.users[member.user.id].points == VIEW_POINTS
 
 
 async def test_stream_of_a_deleted_or_unready_video_is_refused(world: World, acme: Tenant, video: Video) -> None:
@@ -167,6 +271,7 @@ async def test_stream_of_a_deleted_or_unready_video_is_refused(world: World, acm
     world.store.videos[video.id].deleted_at = world.clock.now()
     with pytest.raises(VideoNotFound):
         await open_stream(world)(acme.admin.principal, video.id)
+    await world.background.settled()
     assert not world.store.credits
 
 
@@ -190,7 +295,7 @@ async def test_a_fresh_open_reads_the_row_past_a_cached_copy_that_names_a_replac
     """The stream's retry after FileNotFoundError: another process replaced the file and this
     one has not heard of it yet, so its cached row still names the deleted file."""
     cache = MemoryReadCache(world.clock, ttl=timedelta(minutes=1), max_weight=10)
-    opener = OpenStream(world.uow, world.storage, world.credit(), cache)
+    opener = open_stream(world, cache)
     first = await opener(member.principal, video.id)
     stored = world.store.videos[video.id]
     stored.storage_key = "videos/replacement.mp4"

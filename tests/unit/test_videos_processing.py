@@ -11,7 +11,7 @@ from tests.unit.factories import Tenant, World, mp4_bytes, publish_video, run_jo
 from tests.unit.fakes import DEFAULT_MEDIA, UNREADABLE, FakeMediaProbe
 from vidplat.domain.videos.keys import media_key, thumbnail_key
 from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
-from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload
+from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
 from vidplat.domain.videos.upload import ReplaceCommand, ReplaceVideoFile
 
 
@@ -220,3 +220,24 @@ async def test_a_stuck_replacement_fails_but_keeps_serving_the_old_file(world: W
     stored = world.store.videos[video.id]
     assert (stored.status, stored.storage_key, stored.pending_key) == (VideoStatus.READY, video.storage_key, None)
     assert video.storage_key in world.storage.files
+
+
+async def test_every_pending_upload_is_requeued_and_nothing_else(world: World, acme: Tenant) -> None:
+    """The queue lost its jobs (Redis restarted empty): the database says which uploads still need one."""
+    ready = await publish_video(world, acme.admin.principal)
+    replaced = await publish_video(world, acme.admin.principal, title="Replaced")
+    replacement_key = await replace_file(world, acme, replaced, mp4_bytes())
+    pending, pending_key = await staged(world, acme)
+    failed, failed_key = await staged(world, acme, data=mp4_bytes(tail=UNREADABLE))
+    await world.process()(failed.id, failed_key)
+    world.jobs.enqueued.clear()  # lost
+    world.clock.advance(seconds=1)
+
+    assert await RequeuePendingUploads(world.uow, world.jobs, world.clock)() == 2
+
+    assert sorted(world.jobs.enqueued) == sorted([(replaced.id, replacement_key), (pending.id, pending_key)])
+    await run_jobs(world)
+    assert world.store.videos[pending.id].status is VideoStatus.READY
+    assert world.store.videos[replaced.id].pending_key is None
+    assert world.store.videos[ready.id].pending_key is None
+    assert await RequeuePendingUploads(world.uow, world.jobs, world.clock)() == 0

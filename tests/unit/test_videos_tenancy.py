@@ -35,7 +35,7 @@ USE_CASES: dict[str, UseCase] = {
         p, v, ReplaceCommand(title=None, description=None, chunks=stream(mp4_bytes()))
     ),
     "playback": lambda w, p, v: IssuePlayback(w.uow, w.signer, w.clock, timedelta(minutes=5))(p, v),
-    "stream": lambda w, p, v: OpenStream(w.uow, w.storage, w.credit())(p, v),
+    "stream": lambda w, p, v: OpenStream(w.uow, w.storage, w.credit(), background=w.background)(p, v),
     "thumbnail": lambda w, p, v: GetThumbnail(w.uow, w.storage)(p, v),
 }
 
@@ -48,6 +48,7 @@ async def test_another_tenants_video_is_not_found(world: World, acme: Tenant, gl
 
     with pytest.raises(VideoNotFound):
         await USE_CASES[name](world, acme.admin.principal, theirs.id)
+    await world.background.settled()
 
     assert vars(world.store.videos[theirs.id]) == before
     assert world.storage.files == files

@@ -144,6 +144,11 @@ class RefreshTokenReused(Unauthenticated):
     message = "This refresh token was already used; the session has been revoked."
 
 
+class SignupClosed(Forbidden):
+    code = "signup_closed"
+    message = "Public signup is closed on this server; an operator creates organizations."
+
+
 class WrongPassword(Rejected):
     code = "wrong_password"
     message = "The current password is incorrect."
@@ -178,6 +183,40 @@ class VideoNotFound(NotFound):
 class VideoNotReady(NotFound):
     code = "video_not_ready"
     message = "The video is not ready yet."
+
+
+class VideoFailed(NotFound):
+    code = "video_failed"
+    message = "The video failed processing: it has no thumbnail or stream."
+
+
+class VideoNotDeleted(VideoNotFound):
+    """API.md: restoring a video that is not in the trash is a 404, told apart by its code."""
+
+    code = "video_not_deleted"
+    message = "The video is not deleted, so there is nothing to restore."
+
+
+# --- webhooks --------------------------------------------------------------------------
+
+
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+    message = "Webhook endpoint not found."
+
+
+class WebhookUrlRefused(InvalidInput):
+    """Not http(s), or resolves to an address inside our network (SSRF)."""
+
+    code = "webhook_url_refused"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("url", reason)
+
+
+class WebhooksNotConfigured(Unavailable):
+    code = "webhooks_not_configured"
+    message = "Webhooks need VIDPLAT_WEBHOOKS_KEY on this server."
 
 
 # --- resumable uploads -----------------------------------------------------------------

@@ -22,10 +22,11 @@ from uuid import UUID
 from vidplat.domain.accounts.model import AccessClaims, Organization, RefreshToken, Role, Session, User, UserField
 from vidplat.domain.accounts.policy import Quota
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
-from vidplat.domain.pagination import Page, PageRequest
-from vidplat.domain.rewards.model import ViewCredit
+from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
+from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.uploads.model import ResumableUpload
-from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
+from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, Video, VideoField, VideoStatus
+from vidplat.domain.webhooks.model import Attempt, Delivery, DeliveryStatus, Endpoint, WebhookEvent
 
 T = TypeVar("T")
 
@@ -55,12 +56,12 @@ class TokenCodec(Protocol):
 
 
 class UrlSigner(Protocol):
-    """Signs short-lived playback grants (user, video, expiry) with its own key."""
+    """Signs short-lived playback grants (user and session, video, expiry) with its own key."""
 
-    def sign(self, user_id: UUID, video_id: UUID, expires_at: datetime) -> str: ...
+    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str: ...
 
-    def verify(self, token: str, video_id: UUID, now: datetime) -> UUID:
-        """The user id the token was issued to; raises InvalidToken when tampered or expired."""
+    def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
+        """Whom the token was issued to; raises InvalidToken when tampered, expired or for another video."""
         ...
 
 
@@ -112,7 +113,14 @@ class ReadCache(Protocol):
 
 class JobQueue(Protocol):
     async def enqueue_video_processing(self, video_id: UUID, upload_key: str) -> None:
-        """Schedule ProcessUpload; called only after the transaction that staged the upload commits."""
+        """Schedule ProcessUpload; called only after the transaction that staged the upload commits.
+
+        One job per upload: while the upload's job is queued or running, enqueuing it again is a no-op.
+        """
+        ...
+
+    async def enqueue_webhook_delivery(self, delivery_id: UUID, attempts: int) -> None:
+        """Schedule one attempt of a delivery (`attempts` made so far: a repeat of the same is a no-op)."""
         ...
 
 
@@ -222,6 +230,10 @@ class OrganizationRepository(Protocol):
         """Serialise writers of the organization's aggregate for the rest of the transaction."""
         ...
 
+    async def lock_many(self, organization_ids: Collection[UUID]) -> None:
+        """`lock` for several, taken in id order so that two batches cannot deadlock."""
+        ...
+
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
@@ -241,10 +253,6 @@ class UserRepository(Protocol):
         """An active user by normalized email."""
         ...
 
-    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
-        """The active user, share-locked for the rest of the transaction: concurrent changes to it wait."""
-        ...
-
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
     ) -> Page[User]: ...
@@ -255,6 +263,10 @@ class UserRepository(Protocol):
 
     async def add_points(self, points: Mapping[UUID, int]) -> None:
         """Atomically add to each user's running total."""
+        ...
+
+    async def leaderboard(self, organization_id: UUID, page: PageRequest) -> Page[Standing]:
+        """Active users by points, highest first, equal totals by id."""
         ...
 
 
@@ -301,8 +313,14 @@ class SubscriptionRepository(Protocol):
 
     async def history(self, organization_id: UUID, page: PageRequest) -> Page[Subscription]: ...
 
-    async def lapsed(self, now: datetime, limit: int) -> Sequence[Subscription]:
-        """Current subscriptions whose end has passed, oldest first."""
+    async def lapsed(self, now: datetime, limit: int, *, after: Cursor | None = None) -> Sequence[Subscription]:
+        """Current subscriptions whose end has passed, by (ends_at, id), after `after` if given."""
+        ...
+
+    async def add_many(self, subscriptions: Sequence[Subscription]) -> None: ...
+
+    async def end_lapsed(self, subscription_ids: Collection[UUID]) -> set[UUID]:
+        """End each at its own `ends_at` if it is still current: the ids this call ended."""
         ...
 
 
@@ -338,7 +356,19 @@ class VideoRepository(Protocol):
         statuses: Sequence[VideoStatus] | None,
         title_query: str | None,
         deleted: bool = False,
-    ) -> Page[Video]: ...
+        total: int | None = None,
+    ) -> Page[Video]:
+        """Newest first; `total`, when the caller already has it from `count`, is not counted again."""
+        ...
+
+    async def count(
+        self,
+        organization_id: UUID,
+        *,
+        statuses: Sequence[VideoStatus] | None,
+        title_query: str | None,
+        deleted: bool = False,
+    ) -> int: ...
 
 
 class ViewCreditRepository(Protocol):
@@ -346,7 +376,13 @@ class ViewCreditRepository(Protocol):
         """Insert those whose (user, video) the ledger lacks: the ones this call inserted."""
         ...
 
-    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Page[ViewCredit]: ...
+    async def list_for_user(self, user_id: UUID, page: PageRequest) -> Slice[ViewCredit]:
+        """The user's credits, newest first (the running total is the user's points, not a count)."""
+        ...
+
+    async def viewers(self, organization_id: UUID, video_id: UUID, page: PageRequest) -> Page[Viewer]:
+        """The video's credits of active users, newest first."""
+        ...
 
 
 class ResumableUploadRepository(Protocol):
@@ -392,6 +428,8 @@ class UnitOfWork(Protocol):
     @property
     def credits(self) -> ViewCreditRepository: ...
     @property
+    def outbox(self) -> WebhookOutbox: ...
+    @property
     def resumable_uploads(self) -> ResumableUploadRepository: ...
 
     async def __aenter__(self) -> Self: ...
@@ -408,4 +446,78 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work; a read-only one may skip the transaction's round trips and locks."""
+        ...
+
+
+# --- webhooks ----------------------------------------------------------------------------
+
+
+class WebhookOutbox(Protocol):
+    async def record(self, event: WebhookEvent) -> None:
+        """Keep the event, with one pending delivery per endpoint of its organization that wants it."""
+        ...
+
+
+class WebhookRepository(Protocol):
+    async def add(self, endpoint: Endpoint) -> None: ...
+
+    async def list(self, organization_id: UUID, page: PageRequest) -> Page[Endpoint]: ...
+
+    async def delete(self, organization_id: UUID, endpoint_id: UUID) -> bool:
+        """Remove the endpoint and its delivery log; False when the organization has no such endpoint."""
+        ...
+
+    async def deliveries(self, organization_id: UUID, endpoint_id: UUID, page: PageRequest) -> Page[Delivery] | None:
+        """The endpoint's delivery log, newest first; None when the organization has no such endpoint."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> Sequence[Delivery]:
+        """Pending deliveries whose next attempt is due, longest waiting first."""
+        ...
+
+    async def claim(self, delivery_id: UUID, now: datetime, until: datetime) -> Attempt | None:
+        """Start an attempt of a due pending delivery: counts it, and holds it off others until `until`."""
+        ...
+
+    async def finish(
+        self,
+        attempt: Attempt,
+        *,
+        status: DeliveryStatus,
+        status_code: int | None,
+        at: datetime,
+        next_attempt_at: datetime,
+    ) -> bool:
+        """Record the attempt's outcome; False when a later claim has taken the delivery over."""
+        ...
+
+
+class WebhookUnitOfWork(Protocol):
+    """The unit of work as the webhook use cases see it."""
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class WebhookUnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> WebhookUnitOfWork: ...
+
+
+class WebhookSender(Protocol):
+    """Outbound HTTP to integrators' endpoints, refusing targets inside our network."""
+
+    async def vet(self, url: str) -> None:
+        """Raise WebhookUrlRefused unless the URL is http(s) and every address it resolves to may be called."""
+        ...
+
+    async def send(self, url: str, secret: str, message_id: str, timestamp: datetime, body: bytes) -> int | None:
+        """POST the body signed as Standard Webhooks: the response status, None when there was none."""
         ...

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from vidplat.domain.accounts.auth import Authenticate, Login, Logout, Refresh, TokenIssuer
+from vidplat.domain.accounts.auth import Authenticate, Login, Logout, Refresh, SessionCheck, TokenIssuer
 from vidplat.domain.accounts.policy import AuthPolicy
 from vidplat.domain.accounts.signup import SignUp
 from vidplat.domain.accounts.users import ChangeOwnPassword, CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser
+from vidplat.domain.background import Background
 from vidplat.domain.billing.use_cases import (
     ExpireSubscriptions,
     GetOrganization,
@@ -28,7 +29,10 @@ from vidplat.domain.ports import (
     TokenCodec,
     UnitOfWorkFactory,
     UrlSigner,
+    WebhookSender,
+    WebhookUnitOfWorkFactory,
 )
+from vidplat.domain.rewards.insights import Leaderboard, VideoViewers
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
 from vidplat.domain.uploads.use_cases import AppendToUpload, CreateUpload, ExpireUploads, GetUpload, TerminateUpload
 from vidplat.domain.videos.catalog import (
@@ -40,9 +44,11 @@ from vidplat.domain.videos.catalog import (
     RestoreVideo,
 )
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
-from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload
+from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
 from vidplat.domain.videos.sweep import SweepStorage
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
+from vidplat.domain.webhooks.delivery import DeliverWebhook, SweepWebhooks
+from vidplat.domain.webhooks.endpoints import CreateEndpoint, DeleteEndpoint, ListDeliveries, ListEndpoints
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +64,8 @@ class Ports:
     storage: Storage
     probe: MediaProbe
     cache: ReadCache
+    webhook_uow: WebhookUnitOfWorkFactory  # the same units of work as `uow`, seen through the webhooks' port
+    webhook_sender: WebhookSender
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +75,7 @@ class Policy:
     playback_ttl: timedelta
     max_upload_bytes: int
     staging_ttl: timedelta = timedelta(hours=1)
+    webhooks_key: bytes | None = None
     upload_expiry: timedelta = timedelta(hours=24)
 
 
@@ -94,6 +103,7 @@ class UseCases:
     replace_video_file: ReplaceVideoFile
     process_upload: ProcessUpload
     fail_stuck_uploads: FailStuckUploads
+    requeue_pending_uploads: RequeuePendingUploads
     get_video: GetVideo
     list_videos: ListVideos
     list_deleted_videos: ListDeletedVideos
@@ -105,6 +115,15 @@ class UseCases:
     open_stream: OpenStream
     get_thumbnail: GetThumbnail
     sweep_storage: SweepStorage
+    video_viewers: VideoViewers
+    leaderboard: Leaderboard
+    background: Background  # what use cases left running after answering (view credits): drained at stop
+    create_webhook: CreateEndpoint
+    list_webhooks: ListEndpoints
+    delete_webhook: DeleteEndpoint
+    list_webhook_deliveries: ListDeliveries
+    deliver_webhook: DeliverWebhook
+    sweep_webhooks: SweepWebhooks
     create_upload: CreateUpload
     get_upload: GetUpload
     append_to_upload: AppendToUpload
@@ -114,6 +133,8 @@ class UseCases:
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     issuer = TokenIssuer(p.codec, policy.auth)
+    sessions = SessionCheck(p.uow, p.clock, p.cache)
+    background = Background()
     uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
     credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
     process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
@@ -125,7 +146,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         login=Login(p.uow, p.hasher, p.limiter, issuer, p.clock),
         refresh=Refresh(p.uow, issuer, p.clock),
         logout=Logout(p.uow, p.clock),
-        authenticate=Authenticate(p.uow, p.codec, p.clock, p.cache),
+        authenticate=Authenticate(p.codec, p.clock, sessions),
         get_user=GetUser(p.uow),
         list_users=ListUsers(p.uow),
         create_user=CreateUser(p.uow, p.hasher, p.clock),
@@ -143,6 +164,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         replace_video_file=replace_video_file,
         process_upload=process,
         fail_stuck_uploads=FailStuckUploads(p.uow, process, p.clock),
+        requeue_pending_uploads=RequeuePendingUploads(p.uow, p.jobs, p.clock),
         get_video=GetVideo(p.uow, p.cache),
         list_videos=ListVideos(p.uow, p.cache),
         list_deleted_videos=ListDeletedVideos(p.uow),
@@ -150,10 +172,19 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         delete_video=DeleteVideo(p.uow, p.clock),
         restore_video=RestoreVideo(p.uow, p.clock),
         issue_playback=IssuePlayback(p.uow, p.signer, p.clock, policy.playback_ttl),
-        redeem_playback=RedeemPlayback(p.uow, p.signer, p.clock),
-        open_stream=OpenStream(p.uow, p.storage, credit, p.cache),
+        redeem_playback=RedeemPlayback(p.signer, p.clock, sessions),
+        open_stream=OpenStream(p.uow, p.storage, credit, p.cache, background),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
         sweep_storage=SweepStorage(p.uow, p.storage, p.clock, policy.staging_ttl),
+        video_viewers=VideoViewers(p.uow),
+        leaderboard=Leaderboard(p.uow),
+        background=background,
+        create_webhook=CreateEndpoint(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
+        list_webhooks=ListEndpoints(p.webhook_uow),
+        delete_webhook=DeleteEndpoint(p.webhook_uow),
+        list_webhook_deliveries=ListDeliveries(p.webhook_uow),
+        deliver_webhook=DeliverWebhook(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
+        sweep_webhooks=SweepWebhooks(p.webhook_uow, p.jobs, p.clock),
         create_upload=CreateUpload(p.uow, p.clock, policy.max_upload_bytes, policy.upload_expiry),
         get_upload=get_upload,
         append_to_upload=AppendToUpload(p.uow, p.storage, p.clock, get_upload, upload_video, replace_video_file),

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import gc
-import logging
 
 from litestar import Litestar
 
 from vidplat.bootstrap import bootstrap
 from vidplat.entrypoints.http.app import create_app
+from vidplat.entrypoints.logs import configure_logging
 from vidplat.settings import Settings
 
 
 def app_factory() -> Litestar:
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     app = create_app(bootstrap(settings))
     # What exists now (modules, routes, the wiring) lives as long as the process. Frozen, it is
     # out of the collector's sight, so an oldest-generation pass no longer walks all of it: under

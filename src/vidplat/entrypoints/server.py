@@ -2,8 +2,8 @@
 
 Neither uvicorn nor httptools bounds the request line and headers, so a client could make the
 server buffer a 4 MiB bearer token or thousands of header lines. This counts the head's bytes as
-they arrive (before the parser has buffered them) and its header lines as they are parsed, and
-answers `431 headers_too_large` as a problem document, closing the connection, past either bound.
+they are parsed, bounds what the parser may buffer of an unfinished line, and answers
+`431 headers_too_large` as a problem document, closing the connection, past either bound.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 # Generous for any browser or API client (nginx's defaults allow 4 lines of 8 KiB), small for an attacker.
 MAX_HEAD_BYTES = 32 * 1024
 MAX_HEADERS = 100
+# What the parser may buffer of a head before its lines are complete (one unfinished, huge header
+# line): counted per received chunk, which may also hold a pipelined request's tail, hence loose.
+MAX_PENDING_BYTES = 512 * 1024
 PROTOCOL = f"{__name__}:HeadLimitedProtocol"  # uvicorn's `http` option: importable in every worker
 
 _BODY = msgspec.json.encode(
@@ -45,7 +48,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         # Checked before parsing more: the parser would otherwise buffer an unbounded header
         # line until it ends. A chunk that completes the head may carry body bytes: not counted.
-        if self._in_head and self._pending_bytes > MAX_HEAD_BYTES:
+        # The exact bounds are enforced on the parsed lines (_count).
+        if self._in_head and self._pending_bytes > MAX_PENDING_BYTES:
             self._too_large = True
             self.send_400_response("request head too large")
             return

@@ -42,6 +42,12 @@ class MemoryReadCache:
     (`suspend`) while some may be missed and back on (`resume`) once they arrive again; while
     off, every read loads. The TTL bounds the damage of an invalidation lost some other way.
 
+    A value past its TTL is still served, for one more TTL, while a single load refreshes it in
+    the background (stale-while-revalidate), so readers never queue behind a routine reload. Only
+    the TTL works that way: an invalidated value is dropped at once and never served again, and a
+    refresh that overlapped the invalidation is not kept. A value a lost message left behind is
+    thus gone after at most two TTLs.
+
     Its size is bounded by weight, not by count: `weigh` says how many ordinary values one is
     worth (a page of 100 videos is not one row), so no mix of keys can grow it past `max_weight`.
     """
@@ -80,21 +86,29 @@ class MemoryReadCache:
         now = self._clock.now()
         entry = self._entries.get(key)
         if entry is not None:
-            if now < entry.expires_at:
+            if now < entry.expires_at + self._ttl:
                 self._entries.move_to_end(key)
+                if now >= entry.expires_at:
+                    self._fly(key, topics, load, now)  # the refresh; this caller does not wait for it
                 return cast("T", entry.value)
             self._drop(key)
+        # Shielded: a caller that goes away (a client disconnecting) must not cancel the load for the others.
+        return cast("T", await asyncio.shield(self._fly(key, topics, load, now).task))
+
+    def _fly(self, key: Hashable, topics: Collection[str], load: Callable[[], Awaitable[T]], now: datetime) -> _Flight:
+        """The key's load under way, started if there is none."""
         flight = self._flights.get(key)
         if flight is None:
             flight = self._flights[key] = _Flight(topics, asyncio.ensure_future(load()))
             flight.task.add_done_callback(lambda _: self._landed(key, flight, now))
-        # Shielded: a caller that goes away (a client disconnecting) must not cancel the load for the others.
-        return cast("T", await asyncio.shield(flight.task))
+        return flight
 
     def _landed(self, key: Hashable, flight: _Flight, loaded_at: datetime) -> None:
         if self._flights.get(key) is flight:
             del self._flights[key]
-        if not flight.stale and not flight.task.cancelled() and flight.task.exception() is None:
+        # Asked either way: a failed background refresh has no caller to retrieve its exception.
+        failed = flight.task.cancelled() or flight.task.exception() is not None
+        if not flight.stale and not failed:
             value = flight.task.result()
             self._keep(key, _Entry(value, flight.topics, loaded_at + self._ttl, self._weigh(value)))
 

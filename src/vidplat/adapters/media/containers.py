@@ -8,6 +8,7 @@ import av
 from av.container import InputContainer
 from av.video.stream import VideoStream
 
+from vidplat.adapters.media.limits import MediaLimits
 from vidplat.domain.ports import UnreadableMedia
 from vidplat.domain.videos.sniff import SNIFF_BYTES, sniff_container
 
@@ -42,10 +43,19 @@ def open_input(path: Path, kind: str) -> InputContainer:
         raise UnreadableMedia("The file is not a readable video container.") from exc
 
 
-def video_stream(container: InputContainer) -> VideoStream:
+def video_stream(container: InputContainer, limits: MediaLimits) -> VideoStream:
+    """The first video stream, its declared frame size within the limits, its decoder held to them too."""
     if not container.streams.video:
         raise UnreadableMedia("The file has no video stream.")
-    return container.streams.video[0]
+    stream = container.streams.video[0]
+    context = stream.codec_context
+    limits.check_frame(context.width, context.height)
+    # FFmpeg's own guard, for frames whose size the headers did not tell: refused before allocation.
+    context.options = {**context.options, "max_pixels": str(limits.max_pixels)}
+    # One decoding thread: a probe decodes a frame or a few, and the memory a file needs then
+    # depends on the file alone, not on the machine's cores (each thread holds frames of its own).
+    context.thread_count = 1
+    return stream
 
 
 def seek_before(container: InputContainer, seconds: float) -> None:

@@ -1,12 +1,13 @@
-"""MediaProbe on PyAV. FFmpeg work is blocking and CPU-bound, so it runs in worker threads."""
+"""MediaProbe on PyAV, within MediaLimits. Each read runs in a child process (sandbox.py): FFmpeg
+work is blocking and CPU-bound, and an upload is untrusted, so a bomb takes down only the child."""
 
 from __future__ import annotations
 
-import asyncio
+import base64
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
@@ -21,7 +22,8 @@ from vidplat.adapters.media.containers import (
     seek_before,
     video_stream,
 )
-from vidplat.adapters.media.thumbnail import render_thumbnail
+from vidplat.adapters.media.limits import MediaLimits
+from vidplat.adapters.media.sandbox import run_sandboxed
 from vidplat.domain.ports import UnreadableMedia
 from vidplat.domain.videos.model import MediaInfo
 
@@ -39,42 +41,50 @@ class PyAvProbe:
     """Opens stored objects through the storage adapter's scratch copy: FFmpeg needs a seekable file."""
 
     scratch: Scratch
+    limits: MediaLimits = field(default_factory=MediaLimits)
 
     @contextlib.asynccontextmanager
     async def open(self, key: str) -> AsyncIterator[PyAvFile]:
         async with self.scratch(key) as path:
-            yield PyAvFile(path)
+            yield PyAvFile(path, self.limits)
 
 
 @dataclass(frozen=True, slots=True)
 class PyAvFile:
     path: Path
+    limits: MediaLimits = field(default_factory=MediaLimits)
 
     async def probe(self) -> MediaInfo:
-        return await asyncio.to_thread(read_media_info, self.path)
+        return MediaInfo(**await run_sandboxed("probe", self.path, self.limits))
 
     async def thumbnail(self, at_seconds: float) -> bytes:
-        return await asyncio.to_thread(render_thumbnail, self.path, at_seconds)
+        return base64.b64decode(await run_sandboxed("thumbnail", self.path, self.limits, at_seconds))
 
 
-def read_media_info(path: Path) -> MediaInfo:
+def read_media_info(path: Path, limits: MediaLimits) -> MediaInfo:
     kind = container_kind(path)
     with open_input(path, kind) as container:
         try:
-            return _inspect(container, kind)
+            return _inspect(container, kind, limits)
+        except MemoryError:
+            raise  # not damage: the sandbox reports the memory limit
         except MEDIA_ERRORS as exc:
             raise UnreadableMedia("The video data is damaged or incomplete.") from exc
 
 
-def _inspect(container: InputContainer, kind: str) -> MediaInfo:
-    stream = video_stream(container)
+def _inspect(container: InputContainer, kind: str, limits: MediaLimits) -> MediaInfo:
+    stream = video_stream(container, limits)
     first = next(container.decode(stream), None)
     if first is None or first.width <= 0 or first.height <= 0:
         raise UnreadableMedia("The video stream has no decodable picture.")
+    limits.check_frame(first.width, first.height)
     declared = _declared_duration(container, stream)
+    if declared is not None:
+        limits.check_duration(declared)  # before reading to its end
     data_end = _video_data_end(container, stream, declared)
     if data_end is None or (declared is not None and data_end < declared - _slack(declared)):
         raise UnreadableMedia("The file is truncated: its video data ends early.")
+    limits.check_duration(data_end)
     audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
     _, content_type, extension = FORMATS[kind]
     return MediaInfo(

@@ -12,6 +12,7 @@ from av.video.reformatter import ColorRange
 from av.video.stream import VideoStream
 
 from vidplat.adapters.media.containers import MEDIA_ERRORS, container_kind, open_input, seek_before, video_stream
+from vidplat.adapters.media.limits import MediaLimits
 from vidplat.domain.ports import UnreadableMedia
 
 MAX_WIDTH = 640
@@ -19,12 +20,14 @@ MAX_WIDTH = 640
 _QMIN, _QMAX = 2, 5
 
 
-def render_thumbnail(path: Path, at_seconds: float) -> bytes:
+def render_thumbnail(path: Path, at_seconds: float, limits: MediaLimits) -> bytes:
     kind = container_kind(path)
     with open_input(path, kind) as container:
         try:
-            frame = _frame_near(container, video_stream(container), max(0.0, at_seconds))
+            frame = _frame_near(container, video_stream(container, limits), max(0.0, at_seconds))
             return _jpeg(frame)
+        except MemoryError:
+            raise  # not damage: the sandbox reports the memory limit
         except MEDIA_ERRORS as exc:
             raise UnreadableMedia("No picture could be extracted from the video.") from exc
 

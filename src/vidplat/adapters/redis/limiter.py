@@ -10,20 +10,23 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from vidplat.domain.accounts.policy import Quota
+from vidplat.domain.ports import AttemptLimiter
 
 logger = logging.getLogger(__name__)
 
 
 class RedisAttemptLimiter:
-    """Fails open: while Redis is unreachable nobody is throttled, so login keeps working.
+    """While Redis is unreachable, counts in this process instead: login keeps working and stays throttled.
 
     Every call is bounded by timeout_seconds (the client may otherwise spend seconds in its
-    reconnect retries), and an outage is logged instead of raised.
+    reconnect retries), and an outage is logged instead of raised. The fallback's counts are
+    per process, so an outage at most multiplies the limits by the number of API processes.
     """
 
-    def __init__(self, client: Redis, prefix: str, timeout_seconds: float = 0.5) -> None:
+    def __init__(self, client: Redis, prefix: str, fallback: AttemptLimiter, timeout_seconds: float = 0.5) -> None:
         self._client = client
         self._prefix = prefix
+        self._fallback = fallback
         self._timeout_seconds = timeout_seconds
 
     async def hit(self, quota: Quota, key: str) -> int:
@@ -37,13 +40,14 @@ class RedisAttemptLimiter:
                 pipe.ttl(name)
                 count, _, ttl = await pipe.execute()
         except (RedisError, TimeoutError) as exc:
-            _log_outage("not throttling", exc)
-            return 0
+            _log_outage("counting in this process", exc)
+            return await self._fallback.hit(quota, key)
         if int(count) <= quota.limit:
             return 0
         return max(1, int(ttl))
 
     async def reset(self, quota: Quota, key: str) -> None:
+        await self._fallback.reset(quota, key)
         try:
             async with asyncio.timeout(self._timeout_seconds):
                 await self._client.delete(self.key_name(quota, key))

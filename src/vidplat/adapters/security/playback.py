@@ -10,10 +10,11 @@ from datetime import datetime
 from uuid import UUID
 
 from vidplat.domain.errors import InvalidToken
+from vidplat.domain.videos.model import PlaybackClaims
 
-# version (1 byte) | user id (16) | video id (16) | expiry, unix seconds (8, big-endian)
-_LAYOUT = struct.Struct(">B16s16sq")
-_VERSION = 1
+# version (1 byte) | user id (16) | session id (16) | video id (16) | expiry, unix seconds (8, big-endian)
+_LAYOUT = struct.Struct(">B16s16s16sq")
+_VERSION = 2  # 1 carried no session, so its tokens outlived logouts
 
 
 class HmacUrlSigner:
@@ -22,19 +23,21 @@ class HmacUrlSigner:
     def __init__(self, key: bytes) -> None:
         self._key = key
 
-    def sign(self, user_id: UUID, video_id: UUID, expires_at: datetime) -> str:
-        payload = _LAYOUT.pack(_VERSION, user_id.bytes, video_id.bytes, int(expires_at.timestamp()))
+    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str:
+        payload = _LAYOUT.pack(
+            _VERSION, claims.user_id.bytes, claims.session_id.bytes, video_id.bytes, int(expires_at.timestamp())
+        )
         return f"{_encode(payload)}.{_encode(self._mac(payload))}"
 
-    def verify(self, token: str, video_id: UUID, now: datetime) -> UUID:
+    def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
         body, _, signature = token.partition(".")
         payload = _decode(body)
         if not hmac.compare_digest(_decode(signature), self._mac(payload)) or len(payload) != _LAYOUT.size:
             raise InvalidToken
-        version, user, video, expires = _LAYOUT.unpack(payload)
+        version, user, session, video, expires = _LAYOUT.unpack(payload)
         if version != _VERSION or video != video_id.bytes or now.timestamp() >= expires:
             raise InvalidToken
-        return UUID(bytes=user)
+        return PlaybackClaims(user_id=UUID(bytes=user), session_id=UUID(bytes=session))
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.digest(self._key, payload, hashlib.sha256)

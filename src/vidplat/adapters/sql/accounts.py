@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import cast
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vidplat.adapters.sql.queries import Rows, contains
+from vidplat.adapters.sql.queries import Key, Rows, contains
 from vidplat.adapters.sql.rows import OrganizationRow, UserRow
 from vidplat.domain import topics
 from vidplat.domain.accounts.model import Organization, Role, User, UserField, org_name_key
 from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.rewards.model import Standing
 
 
 def _organization(row: OrganizationRow) -> Organization:
@@ -68,6 +69,15 @@ class SqlOrganizationRepository:
             select(OrganizationRow.id).where(OrganizationRow.id == organization_id).with_for_update()
         )
 
+    async def lock_many(self, organization_ids: Collection[UUID]) -> None:
+        # The sort runs below the row locks: they are taken in id order.
+        await self._session.execute(
+            select(OrganizationRow.id)
+            .where(OrganizationRow.id.in_(sorted(organization_ids)))
+            .order_by(OrganizationRow.id)
+            .with_for_update()
+        )
+
 
 class SqlUserRepository:
     def __init__(self, session: AsyncSession, changed: set[str]) -> None:
@@ -113,13 +123,6 @@ class SqlUserRepository:
         row = await self._rows.get_one_or_none(*_active(organization_id), func.lower(UserRow.email) == email.lower())
         return user_from_row(row) if row else None
 
-    async def hold(self, organization_id: UUID, user_id: UUID) -> User | None:
-        # FOR SHARE waits for, and then sees, an uncommitted password change or deletion (both
-        # UPDATE the row); SQLite renders nothing and needs nothing (its transactions hold the write lock).
-        query = select(UserRow).where(*_active(organization_id), UserRow.id == user_id).with_for_update(read=True)
-        row = (await self._session.scalars(query)).one_or_none()
-        return user_from_row(row) if row else None
-
     async def list(
         self, organization_id: UUID, page: PageRequest, *, role: Role | None, email_query: str | None
     ) -> Page[User]:
@@ -128,9 +131,8 @@ class SqlUserRepository:
             filters.append(UserRow.role == role.value)
         if email_query:
             filters.append(contains(UserRow.email, email_query))
-        return await self._rows.page(
-            page, user_from_row, *filters, order_by=[UserRow.created_at.asc(), UserRow.id.asc()]
-        )
+        key = Key((UserRow.created_at,), UserRow.id)  # ix_users_live_page
+        return await self._rows.page(page, user_from_row, *filters, key=key, newest_first=False)
 
     async def count_admins(self, organization_id: UUID) -> int:
         return await self._rows.count(*_active(organization_id), UserRow.role == Role.ADMIN.value)
@@ -149,6 +151,20 @@ class SqlUserRepository:
         await self._session.execute(
             update(users).where(users.c.id == locked.c.id).values(points=users.c.points + added)
         )
+
+    async def leaderboard(self, organization_id: UUID, page: PageRequest) -> Page[Standing]:
+        # ix_users_leaderboard (partial on active users) serves the filter, the order and the count.
+        active = _active(organization_id)
+        rows = await self._session.execute(
+            select(UserRow.id, UserRow.email, UserRow.points)
+            .where(*active)
+            .order_by(UserRow.points.desc(), UserRow.id)
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        total = await self._session.scalar(select(func.count()).select_from(UserRow).where(*active))
+        items = [Standing(user_id=r.id, email=r.email, points=r.points) for r in rows]
+        return Page(items, total or 0, page.limit, page.offset)
 
 
 def _active(organization_id: UUID) -> list[ColumnElement[bool]]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import select, update
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import Table, func, insert, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vidplat.adapters.sql.queries import Rows
+from vidplat.adapters.sql.queries import Key, Rows
 from vidplat.adapters.sql.rows import PlanRow, SubscriptionRow
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
-from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.pagination import Cursor, Page, PageRequest
 
 
 def _plan(row: PlanRow) -> Plan:
@@ -55,16 +57,7 @@ class SqlSubscriptionRepository:
         self._rows = Rows(SubscriptionRow, session)
 
     async def add(self, subscription: Subscription) -> None:
-        await self._rows.add(
-            SubscriptionRow(
-                id=subscription.id,
-                organization_id=subscription.organization_id,
-                plan_code=subscription.plan.code.value,
-                started_at=subscription.started_at,
-                ends_at=subscription.ends_at,
-                ended_at=subscription.ended_at,
-            )
-        )
+        await self._rows.add(SubscriptionRow(**_values(subscription)))
 
     async def current(self, organization_id: UUID) -> Subscription | None:
         row = await self._rows.get_one_or_none(
@@ -86,20 +79,52 @@ class SqlSubscriptionRepository:
             page,
             _subscription,
             SubscriptionRow.organization_id == organization_id,
-            # Purchases at one instant (a coarse or stopped clock) each end later than the one
-            # they follow, or replace the TRIAL that has no end: the end breaks the tie in order.
-            order_by=[
-                SubscriptionRow.started_at.desc(),
-                SubscriptionRow.ends_at.desc().nulls_last(),
-                SubscriptionRow.id.desc(),
-            ],
+            key=_HISTORY,
+            newest_first=True,
         )
 
-    async def lapsed(self, now: datetime, limit: int) -> Sequence[Subscription]:
+    async def lapsed(self, now: datetime, limit: int, *, after: Cursor | None = None) -> Sequence[Subscription]:
+        statement = select(SubscriptionRow).where(SubscriptionRow.ended_at.is_(None), SubscriptionRow.ends_at <= now)
+        if after is not None:  # ix_subscriptions_lapsing holds (ends_at, id): each batch starts where the last ended
+            key = tuple_(SubscriptionRow.ends_at, SubscriptionRow.id)
+            start = tuple_(literal(after.times[0], DateTimeUTC()), literal(after.id, GUID()))
+            statement = statement.where(key > start)
         rows = await self._session.scalars(
-            select(SubscriptionRow)
-            .where(SubscriptionRow.ended_at.is_(None), SubscriptionRow.ends_at <= now)
-            .order_by(SubscriptionRow.ends_at.asc(), SubscriptionRow.id.asc())
-            .limit(limit)
+            statement.order_by(SubscriptionRow.ends_at.asc(), SubscriptionRow.id.asc()).limit(limit)
         )
         return [_subscription(row) for row in rows]
+
+    async def add_many(self, subscriptions: Sequence[Subscription]) -> None:
+        if subscriptions:
+            await self._session.execute(insert(_TABLE), [_values(s) for s in subscriptions])
+
+    async def end_lapsed(self, subscription_ids: Collection[UUID]) -> set[UUID]:
+        if not subscription_ids:
+            return set()
+        ended = await self._session.scalars(
+            update(_TABLE)
+            .where(_TABLE.c.id.in_(list(subscription_ids)), _TABLE.c.ended_at.is_(None))
+            .values(ended_at=_TABLE.c.ends_at)
+            .returning(_TABLE.c.id)
+        )
+        return set(ended)
+
+
+# Purchases at one instant (a coarse or stopped clock) each end later than the one they follow, or
+# replace the TRIAL that has no end: the end breaks the tie in order (no end sorting last).
+_NO_END = literal(datetime(1, 1, 1, tzinfo=UTC), DateTimeUTC())
+_HISTORY = Key((SubscriptionRow.started_at, func.coalesce(SubscriptionRow.ends_at, _NO_END)), SubscriptionRow.id)
+
+# Core, not ORM-enabled, for the expiry's batches: no session state to synchronise.
+_TABLE = cast("Table", SubscriptionRow.__table__)
+
+
+def _values(subscription: Subscription) -> dict[str, object]:
+    return {
+        "id": subscription.id,
+        "organization_id": subscription.organization_id,
+        "plan_code": subscription.plan.code.value,
+        "started_at": subscription.started_at,
+        "ends_at": subscription.ends_at,
+        "ended_at": subscription.ended_at,
+    }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from vidplat.adapters.sql import errors
 from vidplat.domain.errors import Unavailable
@@ -24,15 +26,19 @@ def make_engine(
     max_overflow: int = 10,
     pool_timeout: float = 10.0,
     connect_timeout: float = 10.0,
+    pgbouncer: bool = False,
 ) -> AsyncEngine:
     """An engine that raises domain errors (see errors.py); SQLite gets serialised writers.
 
-    Pool settings apply to PostgreSQL; a SQLite file uses SQLAlchemy's default pool.
+    Pool settings apply to PostgreSQL; a SQLite file uses SQLAlchemy's default pool. With
+    `pgbouncer` (PgBouncer in transaction mode in front of PostgreSQL) PgBouncer is the pool.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(parsed)
         configure_sqlite(engine.sync_engine)
+    elif pgbouncer:
+        engine = create_async_engine(parsed, poolclass=NullPool, connect_args=pgbouncer_connect_args(connect_timeout))
     else:
         connect_args: dict[str, Any] = {"timeout": connect_timeout} if parsed.get_driver_name() == "asyncpg" else {}
         # No pre-ping: it costs a round trip on every checkout, and a connection found dead
@@ -47,6 +53,26 @@ def make_engine(
         )
     errors.install(engine)
     return engine
+
+
+def pgbouncer_connect_args(connect_timeout: float) -> dict[str, Any]:
+    """asyncpg behind PgBouncer in transaction mode, as SQLAlchemy's asyncpg dialect documents it.
+
+    Consecutive transactions of one client connection run on different server connections, so
+    nothing may count on a statement prepared earlier: neither asyncpg nor SQLAlchemy caches
+    them, and each gets a unique name, which no other client's statement on that server
+    connection can already hold.
+    """
+    return {
+        "timeout": connect_timeout,
+        "statement_cache_size": 0,  # asyncpg's
+        "prepared_statement_cache_size": 0,  # SQLAlchemy's
+        "prepared_statement_name_func": _unique_statement_name,
+    }
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid4()}__"
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

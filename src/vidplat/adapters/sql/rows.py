@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -134,6 +135,18 @@ class VideoRow(Base):
     deleted_at: Mapped[datetime | None]
 
 
+class VideoCountRow(Base):
+    """An organization's videos by status (live ones) and in the trash, kept by triggers on videos."""
+
+    __tablename__ = "video_counts"
+
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    processing: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    ready: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    failed: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    trashed: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
 class ViewCreditRow(Base):
     __tablename__ = "view_credits"
     __table_args__ = (UniqueConstraint("user_id", "video_id", name="uq_view_credits_user_video"),)
@@ -181,8 +194,107 @@ Index(
     postgresql_where=_current,
     sqlite_where=_current,
 )
-Index("ix_subscriptions_lapsing", SubscriptionRow.ends_at, postgresql_where=_current, sqlite_where=_current)
+Index(
+    "ix_subscriptions_lapsing",
+    SubscriptionRow.ends_at,
+    SubscriptionRow.id,  # the expiry's batches walk it by (ends_at, id)
+    postgresql_where=_current,
+    sqlite_where=_current,
+)
 Index("ix_subscriptions_history", SubscriptionRow.organization_id, SubscriptionRow.started_at)
 Index("ix_videos_organization_created", VideoRow.organization_id, VideoRow.created_at)
 _pending = VideoRow.pending_key.is_not(None)
 Index("ix_videos_pending", VideoRow.updated_at, postgresql_where=_pending, sqlite_where=_pending)
+
+
+class WebhookEndpointRow(Base):
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[str] = mapped_column(String(200))  # space-separated event types
+    secret_salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime]
+
+
+class WebhookEventRow(Base):
+    __tablename__ = "webhook_events"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # exactly the bytes every delivery sends and signs
+    created_at: Mapped[datetime]
+
+
+class WebhookDeliveryRow(Base):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[UUID] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    event_id: Mapped[UUID] = mapped_column(ForeignKey("webhook_events.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_status_code: Mapped[int | None]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime]
+
+
+Index("ix_webhook_endpoints_organization", WebhookEndpointRow.organization_id, WebhookEndpointRow.created_at)
+Index("ix_webhook_deliveries_endpoint", WebhookDeliveryRow.endpoint_id, WebhookDeliveryRow.created_at)
+_undelivered = WebhookDeliveryRow.status == "pending"
+Index(
+    "ix_webhook_deliveries_due",
+    WebhookDeliveryRow.next_attempt_at,
+    postgresql_where=_undelivered,
+    sqlite_where=_undelivered,
+)
+# Insights: a video's viewers newest first (also the index behind the video_id foreign key), and
+# an organization's leaderboard of active users, highest first, ties by id.
+Index("ix_view_credits_video_awarded", ViewCreditRow.video_id, ViewCreditRow.awarded_at.desc(), ViewCreditRow.id.desc())
+Index(
+    "ix_users_leaderboard",
+    UserRow.organization_id,
+    UserRow.points.desc(),
+    UserRow.id,
+    postgresql_where=_live_user,
+    sqlite_where=_live_user,
+)
+
+
+# Listing pages walk these in key order (backwards for newest first) and stop after a page; the
+# totals count them without visiting the table (status and role ride along for the filters).
+_live_video = VideoRow.deleted_at.is_(None)
+_trashed_video = VideoRow.deleted_at.is_not(None)
+for _name, _where in (("ix_videos_live_page", _live_video), ("ix_videos_trash_page", _trashed_video)):
+    Index(
+        _name,
+        VideoRow.organization_id,
+        VideoRow.created_at,
+        VideoRow.id,
+        postgresql_include=["status"],
+        postgresql_where=_where,
+        sqlite_where=_where,
+    )
+Index(
+    "ix_users_live_page",
+    UserRow.organization_id,
+    UserRow.created_at,
+    UserRow.id,
+    postgresql_include=["role"],
+    postgresql_where=_live_user,
+    sqlite_where=_live_user,
+)
+Index("ix_view_credits_user_ledger", ViewCreditRow.user_id, ViewCreditRow.awarded_at, ViewCreditRow.id)
+# Substring search (ILIKE '%q%') on PostgreSQL; SQLite has no equivalent and scans one organization.
+for _table, _column in (("videos", VideoRow.title), ("users", UserRow.email)):
+    Index(
+        f"ix_{_table}_{_column.key}_trgm",
+        _column,
+        postgresql_using="gin",
+        postgresql_ops={_column.key: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+import logging
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from functools import cached_property
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,6 +18,7 @@ from vidplat.adapters.sql.resumable_uploads import SqlResumableUploadRepository
 from vidplat.adapters.sql.rewards import SqlViewCreditRepository
 from vidplat.adapters.sql.sessions import SqlRefreshTokenRepository, SqlSessionRepository
 from vidplat.adapters.sql.videos import SqlVideoRepository
+from vidplat.adapters.sql.webhooks import Recorded, SqlWebhookOutbox, SqlWebhookRepository
 from vidplat.domain.ports import (
     OrganizationRepository,
     PlanRepository,
@@ -23,16 +26,20 @@ from vidplat.domain.ports import (
     ResumableUploadRepository,
     SessionRepository,
     SubscriptionRepository,
-    UnitOfWork,
-    UnitOfWorkFactory,
     UserRepository,
     VideoRepository,
     ViewCreditRepository,
+    WebhookOutbox,
+    WebhookRepository,
 )
+
+log = logging.getLogger(__name__)
 
 READ_ONLY = {"isolation_level": "AUTOCOMMIT"}
 # Tells every process's read cache which topics a commit changed.
 Publish = Callable[[Collection[str]], Awaitable[None]]
+# Hands the webhook deliveries a commit recorded, (id, attempts made), to the job queue.
+Deliver = Callable[[Sequence[tuple[UUID, int]]], Awaitable[None]]
 
 
 class SqlUnitOfWork:
@@ -43,13 +50,20 @@ class SqlUnitOfWork:
     """
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], publish: Publish, *, read_only: bool = False
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        publish: Publish,
+        *,
+        read_only: bool = False,
+        deliver: Deliver | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._publish = publish
         self._read_only = read_only
+        self._deliver = deliver
         self._session: AsyncSession | None = None
         self._changed: set[str] = set()  # topics (domain/topics.py) this transaction's writes touch
+        self._recorded: Recorded = []  # webhook deliveries this transaction's events created
 
     async def __aenter__(self) -> Self:
         session = self._session_factory()
@@ -99,6 +113,14 @@ class SqlUnitOfWork:
         return SqlViewCreditRepository(self._open())
 
     @cached_property
+    def outbox(self) -> WebhookOutbox:
+        return SqlWebhookOutbox(self._open(), self._recorded)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return SqlWebhookRepository(self._open())
+
+    @cached_property
     def resumable_uploads(self) -> ResumableUploadRepository:
         return SqlResumableUploadRepository(self._open())
 
@@ -123,12 +145,27 @@ class SqlUnitOfWork:
         if self._changed:
             changed, self._changed = frozenset(self._changed), set()
             await self._publish(changed)
+        if self._recorded and self._deliver is not None:
+            recorded, self._recorded[:] = list(self._recorded), []
+            try:
+                await self._deliver(recorded)
+            except Exception:
+                # Committed all the same: the webhook sweep enqueues what is pending.
+                log.warning("webhook deliveries not enqueued; the sweep will", exc_info=True)
 
 
-def unit_of_work_factory(session_factory: async_sessionmaker[AsyncSession], publish: Publish) -> UnitOfWorkFactory:
+class SqlUnitOfWorkFactory(Protocol):
+    """Both a UnitOfWorkFactory and a WebhookUnitOfWorkFactory."""
+
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork: ...
+
+
+def unit_of_work_factory(
+    session_factory: async_sessionmaker[AsyncSession], publish: Publish, deliver: Deliver | None = None
+) -> SqlUnitOfWorkFactory:
     """What the use cases receive: a fresh unit of work per call, announcing its changes on commit."""
 
-    def make(*, read_only: bool = False) -> UnitOfWork:
-        return SqlUnitOfWork(session_factory, publish, read_only=read_only)
+    def make(*, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(session_factory, publish, read_only=read_only, deliver=deliver)
 
     return make

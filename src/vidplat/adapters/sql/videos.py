@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
@@ -11,8 +13,8 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vidplat.adapters.sql.queries import Rows, contains
-from vidplat.adapters.sql.rows import VideoRow
+from vidplat.adapters.sql.queries import Key, Rows, contains
+from vidplat.adapters.sql.rows import VideoCountRow, VideoRow
 from vidplat.domain import topics
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.videos.model import Video, VideoField, VideoStatus
@@ -89,13 +91,45 @@ class SqlVideoRepository:
         statuses: Sequence[VideoStatus] | None,
         title_query: str | None,
         deleted: bool = False,
+        total: int | None = None,
     ) -> Page[Video]:
-        filters = [VideoRow.organization_id == organization_id, _trashed(deleted)]
-        if statuses is not None:
-            filters.append(VideoRow.status.in_([status.value for status in statuses]))
-        if title_query:
-            filters.append(contains(VideoRow.title, title_query))
-        return await self._rows.page(page, _video, *filters, order_by=[VideoRow.created_at.desc(), VideoRow.id.desc()])
+        filters = _listing(organization_id, statuses, title_query, deleted)
+        return await self._rows.page(page, _video, *filters, key=_KEY, newest_first=True, total=total)
+
+    async def count(
+        self,
+        organization_id: UUID,
+        *,
+        statuses: Sequence[VideoStatus] | None,
+        title_query: str | None,
+        deleted: bool = False,
+    ) -> int:
+        if title_query or (deleted and statuses is not None):
+            # A search counts its matches (the trigram index finds them).
+            return await self._rows.count_matching(*_listing(organization_id, statuses, title_query, deleted))
+        # Otherwise one row: the organization's counts, which triggers on videos keep (video_counts).
+        if deleted:
+            counted = VideoCountRow.trashed
+        else:
+            columns = [getattr(VideoCountRow, status.value) for status in (statuses or list(VideoStatus))]
+            counted = functools.reduce(operator.add, columns)
+        total = await self._session.scalar(select(counted).where(VideoCountRow.organization_id == organization_id))
+        return int(total or 0)
+
+
+_KEY = Key((VideoRow.created_at,), VideoRow.id)
+
+
+def _listing(
+    organization_id: UUID, statuses: Sequence[VideoStatus] | None, title_query: str | None, deleted: bool
+) -> list[ColumnElement[bool]]:
+    """The filters that ix_videos_live_page / ix_videos_trash_page (and the title's trigram index) serve."""
+    filters = [VideoRow.organization_id == organization_id, _trashed(deleted)]
+    if statuses is not None:
+        filters.append(VideoRow.status.in_([status.value for status in statuses]))
+    if title_query:
+        filters.append(contains(VideoRow.title, title_query))
+    return filters
 
 
 def _trashed(deleted: bool) -> ColumnElement[bool]:

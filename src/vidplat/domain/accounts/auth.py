@@ -100,7 +100,7 @@ class Login:
             raise InvalidCredentials
         now = self.clock.now()
         async with self.uow() as uow:
-            current = await uow.users.hold(user.organization_id, user.id)
+            current = await uow.users.get(user.organization_id, user.id, for_update=True)
             if current is None or current.password_hash != user.password_hash:
                 raise InvalidCredentials
             session = Session(
@@ -193,33 +193,44 @@ class Logout:
 
 
 @dataclass(frozen=True, slots=True)
-class Authenticate:
-    """Turns an access token into a Principal, checking the session and user are still alive.
+class SessionCheck:
+    """The caller behind a live session of a user: bearer tokens and playback tokens both end here.
 
-    The check is cached until the user or the session changes: a logout, a role change or a
-    deletion announces its topic on commit. The token's expiry, never past the session's,
-    is checked on every call.
+    The check is cached until the user or the session changes: a logout, a password change, a
+    role change or a deletion announces its topic on commit.
     """
 
     uow: UnitOfWorkFactory
-    codec: TokenCodec
     clock: Clock
     cache: ReadCache = NO_CACHE
 
-    async def __call__(self, access_token: str) -> Principal:
-        claims = self.codec.decode_access(access_token, self.clock.now())
+    async def __call__(self, user_id: UUID, session_id: UUID) -> Principal:
         user = await self.cache.get_or_load(
-            ("principal", claims.session_id),
-            (topics.user(claims.user_id), topics.session(claims.session_id)),
-            lambda: self._load(claims.session_id),
+            ("principal", session_id),
+            (topics.user(user_id), topics.session(session_id)),
+            lambda: self._load(session_id),
         )
-        if user is None or user.id != claims.user_id:
+        if user is None or user.id != user_id:
             raise InvalidToken
         # The role comes from the database so a demotion takes effect at once.
-        return Principal(
-            user_id=user.id, organization_id=user.organization_id, session_id=claims.session_id, role=user.role
-        )
+        return Principal(user_id=user.id, organization_id=user.organization_id, session_id=session_id, role=user.role)
 
     async def _load(self, session_id: UUID) -> User | None:
         async with self.uow(read_only=True) as uow:
             return await uow.sessions.get_principal_user(session_id, self.clock.now())
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticate:
+    """Turns an access token into a Principal, checking the session and user are still alive.
+
+    The token's expiry, never past the session's, is checked on every call.
+    """
+
+    codec: TokenCodec
+    clock: Clock
+    sessions: SessionCheck
+
+    async def __call__(self, access_token: str) -> Principal:
+        claims = self.codec.decode_access(access_token, self.clock.now())
+        return await self.sessions(claims.user_id, claims.session_id)

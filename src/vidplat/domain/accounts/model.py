@@ -140,7 +140,8 @@ class RefreshToken:
 class Principal:
     """The authenticated caller, as every use case sees it.
 
-    `session_id` is None for a signed playback URL, which is not tied to a login session.
+    `session_id` is the login session behind the bearer or playback token; None only for a
+    caller no token stands behind.
     """
 
     user_id: UUID

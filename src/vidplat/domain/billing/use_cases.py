@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vidplat.domain import events
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState, overview, state, trial_plan
-from vidplat.domain.errors import InvalidInput, OrganizationNotFound, PlanNotFound
+from vidplat.domain.errors import InvalidInput, OrganizationNotFound, PlanNotFound, Unavailable
 from vidplat.domain.ids import new_id
-from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.pagination import Cursor, Page, PageRequest
 from vidplat.domain.ports import Clock, UnitOfWorkFactory
+from vidplat.domain.webhooks.events import subscription_event
+from vidplat.domain.webhooks.model import EventType
+
+log = logging.getLogger(__name__)
 
 _PLAN_CODES = frozenset(code.value for code in PlanCode)
 
@@ -71,7 +77,16 @@ class Subscribe:
                 ends_at=plan.ends_at(start_from),
             )
             await uow.subscriptions.add(subscription)
+            await uow.outbox.record(subscription_event(EventType.SUBSCRIPTION_ACTIVATED, subscription, now))
             await uow.commit()
+        events.record(
+            "subscription_changed",
+            "subscription activated",
+            change="activated",
+            organization_id=str(principal.organization_id),
+            plan=plan.code.value,
+            ends_at=str(subscription.ends_at),
+        )
         return state(subscription, now)
 
 
@@ -85,48 +100,81 @@ class SubscriptionHistory:
         now = self.clock.now()
         async with self.uow(read_only=True) as uow:
             found = await uow.subscriptions.history(principal.organization_id, page)
-        return Page([state(s, now) for s in found.items], found.total, found.limit, found.offset)
+        return Page([state(s, now) for s in found.items], found.total, found.limit, found.offset, found.next_cursor)
 
 
 @dataclass(frozen=True, slots=True)
 class ExpireSubscriptions:
     """End every lapsed paid subscription and put its organization back on TRIAL.
 
-    Each organization is its own transaction under the organization lock, and `end`
-    only succeeds once, so concurrent runs never end or replace a subscription twice.
+    A few hundred per transaction: their organizations are locked in id order (Subscribe locks
+    one), then only those still current are ended, so concurrent runs end and replace each one
+    once and cannot deadlock. A batch that fails is retried one subscription at a time; the one
+    that still fails is logged and passed over, and the run goes on with the rest.
     """
 
     uow: UnitOfWorkFactory
     clock: Clock
-    batch_size: int = 100
+    batch_size: int = 300
 
     async def __call__(self) -> int:
         now = self.clock.now()
-        expired = 0
+        async with self.uow(read_only=True) as uow:
+            trial = await trial_plan(uow)
+        expired, after = 0, None
         while True:
             async with self.uow(read_only=True) as uow:
-                lapsed = await uow.subscriptions.lapsed(now, self.batch_size)
-                trial = await trial_plan(uow)
-            for subscription in lapsed:
-                expired += await self._expire(subscription, trial)
-            if len(lapsed) < self.batch_size:
+                lapsed = [s for s in await uow.subscriptions.lapsed(now, self.batch_size, after=after) if s.ends_at]
+            if not lapsed:
                 return expired
+            expired += await self._expire_isolating(lapsed, trial)
+            last = lapsed[-1]
+            after = Cursor((last.ends_at,), last.id) if last.ends_at else None
 
-    async def _expire(self, subscription: Subscription, trial: Plan) -> int:
-        if subscription.ends_at is None:  # a plan without an end never lapses
-            return 0
-        async with self.uow() as uow:
-            await uow.organizations.lock(subscription.organization_id)
-            if not await uow.subscriptions.end(subscription.id, subscription.ends_at):
+    async def _expire_isolating(self, batch: Sequence[Subscription], trial: Plan) -> int:
+        try:
+            return await self._expire(batch, trial)
+        except Unavailable:
+            raise  # the database is away: the next run retries, no row is to blame
+        except Exception:
+            if len(batch) == 1:
+                log.exception("subscription %s could not be expired; passed over until the next run", batch[0].id)
                 return 0
-            await uow.subscriptions.add(
-                Subscription(
-                    id=new_id(),
-                    organization_id=subscription.organization_id,
-                    plan=trial,
-                    started_at=subscription.ends_at,
-                    ends_at=None,
-                )
+            log.warning("a batch of %d expiries failed; retrying them one at a time", len(batch))
+        expired = 0
+        for subscription in batch:
+            expired += await self._expire_isolating([subscription], trial)
+        return expired
+
+    async def _expire(self, batch: Sequence[Subscription], trial: Plan) -> int:
+        async with self.uow() as uow:
+            await uow.organizations.lock_many({s.organization_id for s in batch})
+            ended = await uow.subscriptions.end_lapsed([s.id for s in batch])
+            await uow.subscriptions.add_many(
+                [
+                    Subscription(
+                        id=new_id(),
+                        organization_id=s.organization_id,
+                        plan=trial,
+                        started_at=s.ends_at,
+                        ends_at=None,
+                    )
+                    for s in batch
+                    if s.id in ended and s.ends_at is not None
+                ]
             )
+            at = self.clock.now()
+            for s in batch:
+                if s.id in ended:
+                    await uow.outbox.record(subscription_event(EventType.SUBSCRIPTION_EXPIRED, s, at))
             await uow.commit()
-        return 1
+        for s in batch:
+            if s.id in ended:
+                events.record(
+                    "subscription_changed",
+                    "subscription expired",
+                    change="expired",
+                    organization_id=str(s.organization_id),
+                    plan=s.plan.code.value,
+                )
+        return len(ended)

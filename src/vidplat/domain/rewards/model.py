@@ -1,4 +1,4 @@
-"""The view-points ledger entry."""
+"""The view-points ledger entry, and what insights read from the ledger."""
 
 from __future__ import annotations
 
@@ -15,3 +15,22 @@ class ViewCredit:
     video_id: UUID
     points: int
     awarded_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Viewer:
+    """A user credited for a video, and when."""
+
+    user_id: UUID
+    email: str
+    points: int
+    awarded_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Standing:
+    """A user's place on the organization's leaderboard: their running total of points."""
+
+    user_id: UUID
+    email: str
+    points: int

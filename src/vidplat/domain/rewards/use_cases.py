@@ -8,10 +8,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from vidplat.domain import events
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import UserNotFound
 from vidplat.domain.ids import new_id
-from vidplat.domain.pagination import Page, PageRequest
+from vidplat.domain.pagination import PageRequest, Slice
 from vidplat.domain.ports import Clock, Lock, LockUnavailable, UnitOfWorkFactory
 from vidplat.domain.rewards.model import ViewCredit
 
@@ -151,6 +152,8 @@ class CreditView:
                 pending.settle(exc)
             return
         inserted = {credit.id for credit in added}
+        if inserted:  # DEBUG: one line per batch would drown the log under load; metrics count them
+            events.record("views_credited", "views credited", level=logging.DEBUG, count=len(inserted))
         for pending in batch:
             pending.settle(pending.credit.id in inserted)
 
@@ -158,7 +161,7 @@ class CreditView:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PointsStatement:
     total: int
-    credits: Page[ViewCredit]
+    credits: Slice[ViewCredit]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from uuid import UUID
 from vidplat.domain import topics
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.billing.queries import effective_plan
-from vidplat.domain.errors import PlanRequired, VideoNotFound
+from vidplat.domain.errors import PlanRequired, VideoNotDeleted, VideoNotFound
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.ports import Clock, ReadCache, UnitOfWork, UnitOfWorkFactory
 from vidplat.domain.topics import NO_CACHE
@@ -55,23 +55,33 @@ class VideoQuery:
 
 @dataclass(frozen=True, slots=True)
 class ListVideos:
-    """A page of the catalog, cached until a video of the organization changes."""
+    """A page of the catalog, cached until a video of the organization changes.
+
+    The total is cached on its own, per filter: walking the pages counts the rows once per change.
+    """
 
     uow: UnitOfWorkFactory
     cache: ReadCache = NO_CACHE
 
     async def __call__(self, principal: Principal, query: VideoQuery) -> Page[Video]:
         status = query.status if principal.is_admin else VideoStatus.READY
+        statuses = None if status is None else [status]
         org = principal.organization_id
+        depends = (topics.videos(org),)
+
+        async def count() -> int:
+            async with self.uow(read_only=True) as uow:
+                return await uow.videos.count(org, statuses=statuses, title_query=query.title)
+
+        total = await self.cache.get_or_load(("videos-total", org, status, query.title), depends, count)
 
         async def load() -> Page[Video]:
             async with self.uow(read_only=True) as uow:
-                return await uow.videos.list(
-                    org, query.page, statuses=None if status is None else [status], title_query=query.title
-                )
+                return await uow.videos.list(org, query.page, statuses=statuses, title_query=query.title, total=total)
 
-        key = ("videos", org, status, query.title, query.page.limit, query.page.offset)
-        return await self.cache.get_or_load(key, (topics.videos(org),), load)
+        page = query.page
+        key = ("videos", org, status, query.title, page.limit, page.offset, page.after)
+        return await self.cache.get_or_load(key, depends, load)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +146,8 @@ class RestoreVideo:
         async with self.uow() as uow:
             video = await uow.videos.get(principal.organization_id, video_id, deleted=True, for_update=True)
             if video is None:
-                raise VideoNotFound
+                live = await uow.videos.get(principal.organization_id, video_id)
+                raise VideoNotFound if live is None else VideoNotDeleted
             if not (await effective_plan(uow, principal.organization_id, now)).can_restore_videos:
                 raise PlanRequired
             video.deleted_at, video.updated_at = None, now

@@ -36,6 +36,14 @@ def clean_description(raw: str | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PlaybackClaims:
+    """Who a signed playback token was issued to: a user, within one login session it dies with."""
+
+    user_id: UUID
+    session_id: UUID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MediaInfo:
     duration_seconds: float
     width: int

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from vidplat.domain.ports import Clock, MediaProbe, Storage, UnitOfWorkFactory, UnreadableMedia
+from vidplat.domain import events
+from vidplat.domain.ports import Clock, JobQueue, MediaProbe, Storage, UnitOfWorkFactory, UnreadableMedia
 from vidplat.domain.videos.keys import media_key, thumbnail_key
 from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
-
-log = logging.getLogger(__name__)
+from vidplat.domain.webhooks.events import video_event
+from vidplat.domain.webhooks.model import EventType
 
 THUMBNAIL_AT = 0.1  # of the duration: past fade-ins, still representative
 # What publishing writes: the media facts and the file's state, never the title, description or trash.
@@ -47,6 +47,7 @@ class ProcessUpload:
     clock: Clock
 
     async def __call__(self, video_id: UUID, upload_key: str) -> None:
+        started = self.clock.now()
         async with self.uow(read_only=True) as uow:
             video = await uow.videos.get_any(video_id)
         final = media_key(upload_key)
@@ -76,17 +77,19 @@ class ProcessUpload:
         size = (await self.storage.head(source)).size
         if source != final:
             await self.storage.move(source, final)
-        await self._publish(video_id, upload_key, final, info, size, checksum)
+        if await self._publish(video_id, upload_key, final, info, size, checksum):
+            seconds = (self.clock.now() - started).total_seconds()
+            events.record("video_ready", "video ready", video_id=str(video_id), processing_seconds=seconds)
 
     async def _publish(
         self, video_id: UUID, upload_key: str, final: str, info: MediaInfo, size: int, checksum: str
-    ) -> None:
+    ) -> bool:
         async with self.uow() as uow:
             # Locked: an edit, trash or newer upload committed during the processing is kept, not undone.
             video = await uow.videos.get_any(video_id, for_update=True)
             if video is None or video.pending_key != upload_key:
                 await self._discard(final)
-                return
+                return False
             replaced = video.storage_key
             video.storage_key, video.thumbnail_key, video.pending_key = final, thumbnail_key(final), None
             video.status, video.failure_reason = VideoStatus.READY, None
@@ -95,9 +98,11 @@ class ProcessUpload:
             video.content_type, video.size_bytes, video.checksum = info.content_type, size, checksum
             video.updated_at = self.clock.now()
             await uow.videos.update(video, *_PUBLISHED)
+            await uow.outbox.record(video_event(EventType.VIDEO_READY, video, video.updated_at))
             await uow.commit()
         if replaced is not None and replaced != final:
             await self._discard(replaced)
+        return True
 
     async def fail(self, video_id: UUID, upload_key: str, reason: str) -> None:
         """Record why the upload failed, then drop its bytes; the video keeps any file it already served."""
@@ -120,10 +125,11 @@ async def fail_upload(
             video.status = VideoStatus.FAILED
         video.updated_at = clock.now()
         await uow.videos.update(video, "pending_key", "failure_reason", "status", "updated_at")
+        await uow.outbox.record(video_event(EventType.VIDEO_FAILED, video, video.updated_at))
         await uow.commit()
     await storage.delete(upload_key)
     await _discard(storage, media_key(upload_key))
-    log.info("video %s failed processing: %s", video_id, reason)
+    events.record("video_failed", "video failed", video_id=str(video_id), reason=reason)
 
 
 async def _discard(storage: Storage, media: str) -> None:
@@ -151,3 +157,27 @@ class FailStuckUploads:
             if video.pending_key is not None:
                 await self.process.fail(video.id, video.pending_key, "Processing did not finish in time.")
         return len(stuck)
+
+
+@dataclass(frozen=True, slots=True)
+class RequeuePendingUploads:
+    """Enqueue the processing of every pending upload again, from the database's word.
+
+    The queue may have lost its jobs (Redis restarted empty, an embedded process restarted)
+    while the staged bytes are intact. The queue keeps one job per upload, and processing an
+    upload that is already published is a no-op, so requeuing one still queued, running or
+    done costs nothing. The oldest `batch` per run: the next run takes those after them.
+    """
+
+    uow: UnitOfWorkFactory
+    jobs: JobQueue
+    clock: Clock
+    batch: int = 500
+
+    async def __call__(self) -> int:
+        async with self.uow(read_only=True) as uow:
+            pending = list(await uow.videos.stuck_processing(self.clock.now(), self.batch))
+        for video in pending:
+            if video.pending_key is not None:
+                await self.jobs.enqueue_video_processing(video.id, video.pending_key)
+        return len(pending)

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
+from vidplat.domain import events
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import Unavailable, UnsupportedMedia, VideoNotFound
 from vidplat.domain.ids import new_id
@@ -58,6 +59,7 @@ class Uploads:
         except Unavailable:
             await fail_upload(uow, self.storage, clock, video_id, key, _QUEUE_DOWN)
             raise
+        events.record("upload_accepted", "upload accepted", video_id=str(video_id))
 
     @asynccontextmanager
     async def recording(self, key: str) -> AsyncIterator[None]:

@@ -10,22 +10,27 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from vidplat.bootstrap import Container
 from vidplat.entrypoints.http.auth import AuthController
+from vidplat.entrypoints.http.docs import ScalarPage, SwaggerPage, docs_assets, root
 from vidplat.entrypoints.http.headers import SecurityHeaders
 from vidplat.entrypoints.http.health import HealthController
-from vidplat.entrypoints.http.ops import SIGNATURE_NAMESPACE, ops_routes
+from vidplat.entrypoints.http.insights import InsightsController
+from vidplat.entrypoints.http.metrics import RequestMetrics, metrics_routes
+from vidplat.entrypoints.http.openapi_descriptions import describe
+from vidplat.entrypoints.http.ops import SIGNATURE_NAMESPACE, OpsSlash, ops_routes
 from vidplat.entrypoints.http.organizations import OrganizationController
 from vidplat.entrypoints.http.problems import exception_handlers
+from vidplat.entrypoints.http.request_id import RequestId
 from vidplat.entrypoints.http.security import authentication, provide_principal, provide_use_cases
 from vidplat.entrypoints.http.streaming import StreamingController
 from vidplat.entrypoints.http.tus import TusController
 from vidplat.entrypoints.http.tus_headers import EXPOSED_HEADERS, add_tus_resumable
 from vidplat.entrypoints.http.users import MeController, UserController
 from vidplat.entrypoints.http.videos import VideoController
+from vidplat.entrypoints.http.webhooks import WebhookController
 
 API_DESCRIPTION = "Multi-tenant video platform: organizations, users, videos and view points."
 
@@ -43,6 +48,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
 
     settings = container.settings
     ops_handlers, ops_dependencies = ops_routes(settings, container.saq_queue)
+    metrics_handlers = metrics_routes(settings)
     app = Litestar(
         route_handlers=[
             HealthController,
@@ -52,8 +58,13 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             UserController,
             VideoController,
             StreamingController,
+            WebhookController,
             TusController,
             *ops_handlers,
+            *metrics_handlers,
+            InsightsController,
+            docs_assets(),
+            root,
         ],
         state=State({"use_cases": container.use_cases, "checks": container.checks, "container": container}),
         dependencies={
@@ -74,13 +85,20 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             version="1.0.0",
             description=API_DESCRIPTION,
             path="/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            render_plugins=[SwaggerPage(), ScalarPage()],
             components=Components(
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
             security=[{"BearerToken": []}],
         ),
         debug=False,
+        logging_config=None,  # the process configures logging once (entrypoints/logs.py), one format for all
     )
+    describe(app)
+    if ops_handlers:
+        app.asgi_handler = OpsSlash(app.asgi_handler)
     app.asgi_handler = SecurityHeaders(app.asgi_handler)  # around everything: 404s and CORS preflights too
+    if metrics_handlers:  # counted only where someone can read them
+        app.asgi_handler = RequestMetrics(app.asgi_handler)
+    app.asgi_handler = RequestId(app.asgi_handler)
     return app

@@ -22,13 +22,11 @@ Headers = list[tuple[bytes, bytes]]
 
 # The JSON API and media: nothing in a response may load, run, frame or submit anything.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# Swagger UI and Scalar come from jsDelivr; Swagger's page boots with an inline script that embeds
-# the (static) OpenAPI document, and both inject styles. No user data is ever rendered there.
-_CDN = "https://cdn.jsdelivr.net"
+# Swagger UI and Scalar are served by vidplat itself (docs.py), scripts from files only; both inject
+# styles. Nothing may be fetched from another host: the pages work offline and leak nothing.
 DOCS_POLICY = (
     "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
-    f"script-src 'self' 'unsafe-inline' {_CDN}; style-src 'self' 'unsafe-inline' {_CDN} https://fonts.googleapis.com; "
-    f"img-src 'self' data: {_CDN}; font-src 'self' data: {_CDN} https://fonts.gstatic.com https://fonts.scalar.com; "
+    "script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
     "connect-src 'self'; worker-src 'self' blob:"
 )
 

@@ -6,13 +6,15 @@ import base64
 import binascii
 import hmac
 import html
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import saq
 from litestar import Response, Router, get
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath
@@ -23,6 +25,9 @@ from litestar_saq.controllers import build_controller
 from saq.types import QueueInfo
 
 from vidplat.settings import Settings
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 OPS_PATH = "/ops/queues"
 _STATIC = Path(saq.__file__).parent / "web" / "static"
@@ -64,3 +69,36 @@ def ops_routes(settings: Settings, queue: saq.Queue | None) -> tuple[list[Contro
     assets = Router(f"{OPS_PATH}/static", route_handlers=[asset], guards=[guard])
     queues = TaskQueues(queues={queue.name: queue})
     return [build_controller(OPS_PATH, [guard]), assets], {"task_queues": Provide(lambda: queues, sync_to_thread=False)}
+
+
+class OpsSlash:
+    """`/ops/queues`, as operators type it, redirected to `/ops/queues/`: the monitor's page routes only that.
+
+    Litestar serves the page at both paths, so only the raw path, seen here in front of the app, tells
+    them apart. The app answers first, so a caller without credentials still gets its 401.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["path"] != OPS_PATH:
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        location = f"{OPS_PATH}/".encode() + (b"?" + query if query else b"")
+        redirected = False
+
+        async def send_redirect(message: Message) -> None:
+            nonlocal redirected
+            if message["type"] == "http.response.start" and message["status"] == HTTPStatus.OK:
+                redirected = True
+                headers = [(b"location", location), (b"content-length", b"0")]
+                message = {"type": "http.response.start", "status": HTTPStatus.PERMANENT_REDIRECT, "headers": headers}
+            elif message["type"] == "http.response.body" and redirected:
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app(scope, receive, send_redirect)

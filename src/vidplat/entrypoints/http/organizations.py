@@ -8,8 +8,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
 from vidplat.domain.accounts.signup import SignUpCommand
+from vidplat.domain.errors import AdminRequired, OrganizationNameTaken, PlanNotFound, SignupClosed, SubscriptionConflict
 from vidplat.entrypoints.http.openapi_problems import problems
-from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, client_address, page
+from vidplat.entrypoints.http.params import Caller, Limit, Offset, PageCursor, Uc, client_address, next_cursor, page
 from vidplat.entrypoints.http.schemas import (
     OrganizationOut,
     PlanList,
@@ -30,10 +31,12 @@ class OrganizationController(Controller):
         "/organizations",
         opt={PUBLIC: True},
         security=NO_TOKEN,
-        responses=problems(409, 422, 429),
+        responses=problems(SignupClosed, OrganizationNameTaken, 422, 429),
         summary="Sign up: organization, first admin and TRIAL",
     )
     async def sign_up(self, data: JSONBody[SignUpBody], uc: Uc, request: Request[Any, Any, Any]) -> OrganizationOut:
+        if not request.app.state.container.settings.signup_open:
+            raise SignupClosed
         cmd = SignUpCommand(
             name=data.name,
             admin_email=data.admin_email,
@@ -46,16 +49,14 @@ class OrganizationController(Controller):
     async def mine(self, uc: Uc, principal: Caller) -> OrganizationOut:
         return OrganizationOut.of(await uc.get_organization(principal))
 
-    @get(
-        "/plans", opt={PUBLIC: True}, security=NO_TOKEN, tags=["plans"], responses=problems(), summary="Available plans"
-    )
+    @get("/plans", opt={PUBLIC: True}, security=NO_TOKEN, responses=problems(), summary="Available plans")
     async def plans(self, uc: Uc) -> PlanList:
         return PlanList([PlanOut.of(plan) for plan in await uc.list_plans()])
 
     @post(
         "/organizations/me/subscription",
         guards=[admin_only],
-        responses=problems(401, 403, 404, 409, 422),
+        responses=problems(401, AdminRequired, PlanNotFound, SubscriptionConflict, 422),
         summary="Switch to or renew a paid plan",
     )
     async def subscribe(self, data: JSONBody[SubscribeBody], uc: Uc, principal: Caller) -> SubscriptionOut:
@@ -64,9 +65,12 @@ class OrganizationController(Controller):
     @get(
         "/organizations/me/subscriptions",
         guards=[admin_only],
-        responses=problems(401, 403, 422),
+        responses=problems(401, AdminRequired, 422),
         summary="Subscription history, newest first",
     )
-    async def history(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> SubscriptionPage:
-        found = await uc.subscription_history(principal, page(limit, offset))
-        return SubscriptionPage([SubscriptionOut.of(s) for s in found.items], found.total, found.limit, found.offset)
+    async def history(
+        self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0, cursor: PageCursor = None
+    ) -> SubscriptionPage:
+        found = await uc.subscription_history(principal, page(limit, offset, cursor))
+        items = [SubscriptionOut.of(s) for s in found.items]
+        return SubscriptionPage(items, found.total, found.limit, found.offset, next_cursor(found))

@@ -9,11 +9,32 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from vidplat.domain.accounts.model import Principal
-from vidplat.domain.pagination import MAX_LIMIT, PageRequest
+from vidplat.domain.pagination import MAX_LIMIT, Cursor, Page, PageRequest, Slice
 from vidplat.domain.use_cases import UseCases
 
 Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size")]
-Offset = Annotated[int, Parameter(ge=0, le=10**9, description="Items to skip")]
+Offset = Annotated[
+    int,
+    Parameter(
+        ge=0,
+        le=10**9,
+        description="Items to skip. The database still walks every skipped item: for deep pages follow `cursor`.",
+    ),
+]
+PageCursor = Annotated[
+    str | None,
+    Parameter(
+        max_length=200,
+        description=(
+            "The `next_cursor` of the previous page (null on the last page): the page starts right after that"
+            " page's last item, and costs the same however deep it is, with rows added meanwhile neither"
+            " repeated nor skipped. `offset` must then be 0. Anything else is 422 `invalid_cursor`."
+            " `total` stays exact and cheap: the catalog's totals are counts the database keeps per"
+            " organization as videos change, a search counts its matches through the search index, and"
+            " the other lists count from the same index that orders them."
+        ),
+    ),
+]
 Uc = NamedDependency[UseCases]
 Caller = NamedDependency[Principal]
 
@@ -23,5 +44,9 @@ def client_address(request: Request[Any, Any, Any]) -> str | None:
     return request.client.host if request.client else None
 
 
-def page(limit: int, offset: int) -> PageRequest:
-    return PageRequest(limit=limit, offset=offset)
+def page(limit: int, offset: int, cursor: str | None = None) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset, after=None if cursor is None else Cursor.decode(cursor))
+
+
+def next_cursor(found: Page[Any] | Slice[Any]) -> str | None:
+    return None if found.next_cursor is None else found.next_cursor.encode()

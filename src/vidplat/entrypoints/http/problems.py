@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import re
 from http import HTTPStatus
 from types import CodeType
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import KwargDefinition
 from litestar.serialization.msgspec_hooks import decode_json
 from litestar.types import ExceptionHandlersMap
 
+import vidplat.domain
 from vidplat.domain import errors as e
 from vidplat.entrypoints.http.text import explained
+from vidplat.entrypoints.http.validation import allowed_values
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ _CODE_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    412: "precondition_failed",
     413: "payload_too_large",  # a body over Litestar's limit; uploads over theirs are `file_too_large`
     415: "unsupported_media",
     416: "range_not_satisfiable",
@@ -54,6 +60,37 @@ _CODE_BY_STATUS = {
     503: "service_unavailable",
     507: "storage_full",
 }
+
+
+# Codes only the HTTP layer sends, beside the generic one of each status above.
+_HTTP_CODES = {400: ("malformed_request",), 431: ("headers_too_large",), 500: ("internal_error",)}
+
+
+def status_of(kind: type[e.DomainError]) -> int:
+    """The HTTP status of a domain error class: that of the first kind it is (400 for the base)."""
+    return next((status for base, status in _STATUS_BY_KIND if issubclass(kind, base)), 400)
+
+
+def _codes_by_status() -> dict[int, tuple[str, ...]]:
+    """Every stable code, by status: the DomainError classes' own (so new ones appear by themselves) and HTTP's."""
+    # Errors may be defined beside their use case (domain/pagination.py): import the whole (pure) domain first.
+    for module in pkgutil.walk_packages(vidplat.domain.__path__, "vidplat.domain."):
+        importlib.import_module(module.name)
+    found: dict[int, set[str]] = {}
+    pending: list[type[e.DomainError]] = [e.DomainError]
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        found.setdefault(status_of(kind), set()).add(kind.code)
+    for status, code in _CODE_BY_STATUS.items():
+        found.setdefault(status, set()).add(code)
+    for status, codes in _HTTP_CODES.items():
+        found.setdefault(status, set()).update(codes)
+    return {status: tuple(sorted(codes)) for status, codes in sorted(found.items())}
+
+
+CODES_BY_STATUS = _codes_by_status()
+ALL_CODES = sorted({code for codes in CODES_BY_STATUS.values() for code in codes})
 
 
 class FieldProblem(msgspec.Struct, frozen=True):
@@ -68,7 +105,13 @@ class Problem(msgspec.Struct, omit_defaults=True):
     title: str
     status: int
     detail: str
-    code: str
+    code: Annotated[
+        str,
+        KwargDefinition(
+            description="Stable machine code; each operation's error responses list the ones they can carry.",
+            schema_extra={"enum": ALL_CODES},
+        ),
+    ]
     errors: list[FieldProblem] | None = None
 
 
@@ -92,7 +135,7 @@ def problem(
 
 
 def _domain(_: Request[Any, Any, Any], exc: e.DomainError) -> Response[Problem]:
-    status = next((code for kind, code in _STATUS_BY_KIND if isinstance(exc, kind)), 400)
+    status = status_of(type(exc))
     headers = None
     if isinstance(exc, e.TooManyAttempts):
         headers = {"Retry-After": str(exc.retry_after_seconds)}
@@ -102,17 +145,26 @@ def _domain(_: Request[Any, Any, Any], exc: e.DomainError) -> Response[Problem]:
     return problem(status, exc.code, exc.detail, errors=errors, headers=headers)
 
 
-def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
-    """Field-level failures are 422 with their fields; an unreadable body is a plain 400."""
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    """Field-level failures are 422 naming their fields (and an enum's values); an unreadable body is a plain 400."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     fields = [
-        FieldProblem(_field_name(item), explained(str(item.get("message", "is invalid"))))
+        _field_problem(request, _field_name(item), explained(str(item.get("message", "is invalid"))))
         for item in extra
         if isinstance(item, dict) and item.get("key")
     ]
     if fields:
-        return problem(422, "validation_error", "The request is not valid.", errors=fields)
+        detail = "; ".join(f"{f.field}: {f.message}" for f in fields)
+        return problem(422, "validation_error", _safe_detail(detail, "The request is not valid."), errors=fields)
     return problem(400, "malformed_request", _safe_detail(exc.detail, "The request body could not be read."))
+
+
+def _field_problem(request: Request[Any, Any, Any], field: str, message: str) -> FieldProblem:
+    if message.startswith("Invalid enum value"):
+        values = allowed_values(request.route_handler, field)
+        if values:
+            message = f"must be one of: {', '.join(values)} ({message[len('Invalid enum value ') :]} is not)"
+    return FieldProblem(field, message)
 
 
 def _field_name(item: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from msgspec import Meta, Struct
 
-from vidplat.domain.accounts.model import MAX_EMAIL, MAX_ORG_NAME, MAX_PASSWORD, Role, Tokens, User
+from vidplat.domain.accounts.model import MAX_EMAIL, MAX_ORG_NAME, MAX_PASSWORD, MIN_PASSWORD, Role, Tokens, User
 from vidplat.domain.accounts.users import CreatedUser
 from vidplat.domain.billing.model import Plan
 from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState
@@ -19,6 +19,8 @@ from vidplat.entrypoints.http.text import Line, Multiline
 # Every text field refuses control characters (text.py); passwords are hashed, never stored, so take any.
 Email = Annotated[str, Line, Meta(max_length=MAX_EMAIL, examples=["ada@example.com"])]
 Password = Annotated[str, Meta(max_length=MAX_PASSWORD, examples=["correct horse battery"])]
+# A password being set: its rule is documented (and checked) here as well as in the domain.
+NewPassword = Annotated[str, Meta(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD, examples=["correct horse battery"])]
 Title = Annotated[str, Line, Meta(max_length=MAX_TITLE)]
 Description = Annotated[str, Multiline, Meta(max_length=MAX_DESCRIPTION)]
 
@@ -29,7 +31,7 @@ Description = Annotated[str, Multiline, Meta(max_length=MAX_DESCRIPTION)]
 class SignUpBody(Struct, forbid_unknown_fields=True):
     name: Annotated[str, Line, Meta(max_length=MAX_ORG_NAME, examples=["Acme Corp"])]
     admin_email: Email
-    admin_password: Password
+    admin_password: NewPassword
 
 
 class LoginBody(Struct, forbid_unknown_fields=True):
@@ -49,17 +51,17 @@ class SubscribeBody(Struct, forbid_unknown_fields=True):
 
 class PasswordChangeBody(Struct, forbid_unknown_fields=True):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class CreateUserBody(Struct, forbid_unknown_fields=True):
     email: Email
-    password: Password | None = None
+    password: NewPassword | None = None
     role: Role = Role.MEMBER
 
 
 class UpdateUserBody(Struct, forbid_unknown_fields=True):
-    password: Password | None = None
+    password: NewPassword | None = None
     role: Role | None = None
 
 
@@ -114,6 +116,7 @@ class SubscriptionPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class OrganizationOut(Struct):
@@ -168,6 +171,7 @@ class UserPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class CreditOut(Struct):
@@ -185,6 +189,7 @@ class PointsOut(Struct):
     items: list[CreditOut]
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class VideoOut(Struct):
@@ -230,6 +235,7 @@ class VideoPage(Struct):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class PlaybackOut(Struct):

@@ -13,6 +13,7 @@ from litestar.connection import ASGIConnection, Request
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.openapi.spec import SecurityRequirement
+from structlog.contextvars import bind_contextvars
 
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import AdminRequired, InvalidToken
@@ -31,16 +32,25 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             principal = await use_cases.authenticate(token.strip())
-            return AuthenticationResult(user=principal, auth=token)
+            return _bound(AuthenticationResult(user=principal, auth=token))
         signed = connection.query_params.get("token")
         if signed and connection.route_handler.opt.get(PLAYBACK):
             video_id = connection.path_params.get("video_id")
             if isinstance(video_id, UUID):
-                return AuthenticationResult(user=await use_cases.redeem_playback(signed, video_id), auth=signed)
+                return _bound(AuthenticationResult(user=await use_cases.redeem_playback(signed, video_id), auth=signed))
         raise InvalidToken
 
 
-authentication = DefineMiddleware(BearerAuthentication, exclude_from_auth_key=PUBLIC, exclude=["^/docs", "^/ops/"])
+def _bound(result: AuthenticationResult) -> AuthenticationResult:
+    """From here on, the request's log lines say who is calling."""
+    principal: Principal = result.user
+    bind_contextvars(organization_id=str(principal.organization_id), user_id=str(principal.user_id))
+    return result
+
+
+authentication = DefineMiddleware(
+    BearerAuthentication, exclude_from_auth_key=PUBLIC, exclude=["^/docs", "^/ops/", "^/metrics$"]
+)
 
 
 async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -19,12 +19,20 @@ from vidplat.domain.accounts.model import Principal
 from vidplat.domain.use_cases import UseCases
 from vidplat.entrypoints.http.openapi_problems import bare, problems
 from vidplat.entrypoints.http.params import Caller, Uc
-from vidplat.entrypoints.http.ranges import plan_response
+from vidplat.entrypoints.http.problems import problem
+from vidplat.entrypoints.http.ranges import Plan, plan_response
 from vidplat.entrypoints.http.schemas import PlaybackOut
 from vidplat.entrypoints.http.security import PLAYBACK
 
 # Any video container the upload accepted (MP4, QuickTime, WebM, Matroska): the stored type is sent.
 VIDEO = "video/*"
+_REFUSALS: dict[int, tuple[str, str]] = {
+    HTTPStatus.PRECONDITION_FAILED: ("precondition_failed", "A precondition (If-Match, If-Unmodified-Since) failed."),
+    HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: (
+        "range_not_satisfiable",
+        "The range is outside the video; Content-Range gives its size.",
+    ),
+}
 # Media is per user (credits, tenancy): shared caches must not keep it.
 PRIVATE = {"Cache-Control": "private, max-age=0, must-revalidate"}
 # How long a presigned object URL of the redirect delivery serves: long enough for the player to
@@ -45,9 +53,7 @@ class StreamingController(Controller):
             206: ResponseSpec(bytes, description="The requested byte range", media_type=VIDEO, generate_examples=False),
             307: bare("Redirect delivery: a short-lived presigned URL of the object, which serves the Range"),
             304: bare("Not modified (If-None-Match, If-Modified-Since)"),
-            412: bare("A precondition failed (If-Match, If-Unmodified-Since)"),
-            416: bare("The range is not satisfiable; Content-Range gives the size"),
-            **problems(401, 404, 422),
+            **problems(401, 404, 412, 416, 422),
         },
         summary="The video bytes, with HTTP Range support; credits view points",
         description="Authenticate with a bearer token, or with `token` from POST /playback (for `<video src>`).",
@@ -100,6 +106,10 @@ async def _respond(
         last_modified=playable.last_modified,
     )
     headers = {**plan.headers, **PRIVATE}
+    if plan.status in _REFUSALS:
+        # Problem details like any other refusal, keeping the validators and 416's `Content-Range: bytes */size`.
+        code, detail = _REFUSALS[plan.status]
+        return problem(plan.status, code, detail, headers=headers)
     if plan.status != HTTPStatus.NOT_MODIFIED:
         # The stored type, explicitly: the route's documented `video/*` would otherwise replace it.
         headers["Content-Type"] = playable.content_type
@@ -114,15 +124,20 @@ async def _respond(
             return Response(b"", status_code=HTTPStatus.TEMPORARY_REDIRECT, headers={"Location": url, **PRIVATE})
     # nginx reads the file from its own disk: only local storage can be offloaded this way.
     offload: str | None = None if settings.storage.is_s3 else settings.accel_redirect_prefix
-    if offload is not None and plan.status in (200, 206) and request.method == HttpMethod.GET:
+    if offload is not None and request.method == HttpMethod.GET and _nginx_answers_alike(request.headers, plan):
         # nginx serves the bytes (sendfile, and the Range itself) from its internal location,
-        # keeping this response's Content-Type and Cache-Control; authorisation and crediting
-        # are done. Conditional requests were answered above with vidplat's own validators.
+        # keeping this response's Content-Type and Cache-Control, and sending these validators
+        # (deploy/nginx.conf adds them back: X-Accel-Redirect drops them); authorisation and
+        # crediting are done.
         return Response(
             b"",
             headers={
                 "X-Accel-Redirect": offload + quote(playable.storage_key),
                 "Content-Type": playable.content_type,
+                "ETag": plan.headers["ETag"],
+                "Last-Modified": plan.headers["Last-Modified"],
+                # nginx sends its own on a 200, none on a 206, but keeps this one.
+                **({"Accept-Ranges": "bytes"} if plan.status == HTTPStatus.PARTIAL_CONTENT else {}),
                 **PRIVATE,
             },
             media_type=playable.content_type,
@@ -141,9 +156,26 @@ async def _respond(
         body = _resumed(first, chunks)
     else:
         body = _empty()
-        if plan.status == HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE:
-            headers["Content-Length"] = "0"  # a streamed body has no length of its own; this one is empty
     return Stream(body, status_code=plan.status, headers=headers, media_type=playable.content_type)
+
+
+def _nginx_answers_alike(headers: Mapping[str, str], plan: Plan) -> bool:
+    """Whether nginx, handed this request, answers exactly as vidplat would: a plain 200, or the one range applied.
+
+    nginx judges preconditions with the file's own mtime and no ETag, an If-Range date with its own
+    parser, and a Range vidplat ignored (malformed, several, failed If-Range) by its own rules. Those
+    requests are rare for a player, so vidplat answers them itself, as it does without nginx.
+    """
+    if any(name in headers for name in _JUDGED_BY_NGINX):
+        return False
+    if "range" not in headers:
+        return plan.status == HTTPStatus.OK
+    if_range = headers.get("if-range")
+    # An entity tag nginx compares byte for byte with the ETag it sends, which is vidplat's.
+    return plan.status == HTTPStatus.PARTIAL_CONTENT and (if_range is None or if_range.strip().endswith('"'))
+
+
+_JUDGED_BY_NGINX = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
 
 
 async def _resumed(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncIterator[bytes]:

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from vidplat.domain.accounts.model import Role
 from vidplat.domain.accounts.users import ChangePasswordCommand, CreateUserCommand, UpdateUserCommand, UserQuery
 from vidplat.entrypoints.http.openapi_problems import problems
-from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
+from vidplat.entrypoints.http.params import Caller, Limit, Offset, PageCursor, Uc, next_cursor, page
 from vidplat.entrypoints.http.schemas import (
     CreatedUserOut,
     CreateUserBody,
@@ -49,10 +49,13 @@ class MeController(Controller):
         await uc.delete_user(principal, principal.user_id)
 
     @get("/points", responses=problems(401, 422), summary="View points: running total and ledger")
-    async def points(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> PointsOut:
-        statement = await uc.list_my_points(principal, page(limit, offset))
+    async def points(
+        self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0, cursor: PageCursor = None
+    ) -> PointsOut:
+        statement = await uc.list_my_points(principal, page(limit, offset, cursor))
         ledger = statement.credits
-        return PointsOut(statement.total, [CreditOut.of(c) for c in ledger.items], ledger.limit, ledger.offset)
+        items = [CreditOut.of(c) for c in ledger.items]
+        return PointsOut(statement.total, items, ledger.limit, ledger.offset, next_cursor(ledger))
 
 
 class UserController(Controller):
@@ -74,9 +77,11 @@ class UserController(Controller):
         offset: Offset = 0,
         role: FromQuery[Role | None] = None,
         q: Annotated[str | None, Parameter(max_length=254, pattern=LINE_PATTERN, description="Email contains")] = None,
+        cursor: PageCursor = None,
     ) -> UserPage:
-        found = await uc.list_users(principal, UserQuery(page=page(limit, offset), role=role, email=q))
-        return UserPage([UserOut.of(u) for u in found.items], found.total, found.limit, found.offset)
+        found = await uc.list_users(principal, UserQuery(page=page(limit, offset, cursor), role=role, email=q))
+        items = [UserOut.of(u) for u in found.items]
+        return UserPage(items, found.total, found.limit, found.offset, next_cursor(found))
 
     @get("/{user_id:uuid}", responses=problems(401, 403, 404), summary="One user")
     async def get_user(self, user_id: FromPath[UUID], uc: Uc, principal: Caller) -> UserOut:

@@ -16,7 +16,7 @@ from vidplat.domain.videos.model import VideoStatus
 from vidplat.domain.videos.upload import ReplaceCommand, UploadCommand
 from vidplat.entrypoints.http.openapi_forms import EditOperation, UploadOperation
 from vidplat.entrypoints.http.openapi_problems import problems
-from vidplat.entrypoints.http.params import Caller, Limit, Offset, Uc, page
+from vidplat.entrypoints.http.params import Caller, Limit, Offset, PageCursor, Uc, next_cursor, page
 from vidplat.entrypoints.http.schemas import EditVideoBody, VideoOut, VideoPage
 from vidplat.entrypoints.http.security import admin_only
 from vidplat.entrypoints.http.text import LINE_PATTERN, invalid_body
@@ -59,14 +59,20 @@ class VideoController(Controller):
         offset: Offset = 0,
         status: Annotated[VideoStatus | None, Parameter(description="Admins only")] = None,
         q: Annotated[str | None, Parameter(max_length=250, pattern=LINE_PATTERN, description="Title contains")] = None,
+        cursor: PageCursor = None,
     ) -> VideoPage:
-        found = await uc.list_videos(principal, VideoQuery(page=page(limit, offset), status=status, title=q))
-        return VideoPage([VideoOut.of(v) for v in found.items], found.total, found.limit, found.offset)
+        query = VideoQuery(page=page(limit, offset, cursor), status=status, title=q)
+        found = await uc.list_videos(principal, query)
+        items = [VideoOut.of(v) for v in found.items]
+        return VideoPage(items, found.total, found.limit, found.offset, next_cursor(found))
 
     @get("/deleted", guards=[admin_only], responses=problems(401, 403, 422), summary="Soft-deleted videos")
-    async def deleted(self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0) -> VideoPage:
-        found = await uc.list_deleted_videos(principal, page(limit, offset))
-        return VideoPage([VideoOut.of(v) for v in found.items], found.total, found.limit, found.offset)
+    async def deleted(
+        self, uc: Uc, principal: Caller, limit: Limit = 20, offset: Offset = 0, cursor: PageCursor = None
+    ) -> VideoPage:
+        found = await uc.list_deleted_videos(principal, page(limit, offset, cursor))
+        items = [VideoOut.of(v) for v in found.items]
+        return VideoPage(items, found.total, found.limit, found.offset, next_cursor(found))
 
     @get("/{video_id:uuid}", responses=problems(401, 404), summary="One video")
     async def get_video(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> VideoOut:

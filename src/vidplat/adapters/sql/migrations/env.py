@@ -31,8 +31,16 @@ def database_url() -> str:
     return url
 
 
-def include_object(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+def include_object(obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+    if type_ == "index" and not _built_here(obj):
+        return False
     return not (type_ == "table" and name is not None and name.startswith(FOREIGN_TABLE_PREFIXES))
+
+
+def _built_here(index: Any) -> bool:
+    """False for a model index declared for another dialect only (`ddl_if(dialect=...)`)."""
+    only = getattr(getattr(index, "_ddl_if", None), "dialect", None)
+    return only is None or only == context.get_context().dialect.name
 
 
 def compare_type(

@@ -1,0 +1,1 @@
+"""Outbound calls to other people's servers."""

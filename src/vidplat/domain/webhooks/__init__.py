@@ -1,0 +1,1 @@
+"""Webhooks: endpoints per organization, events written in the transaction that causes them, signed delivery."""
