@@ -242,6 +242,7 @@ def bootstrap(
             max_upload_bytes=settings.max_upload_bytes,
             staging_ttl=timedelta(seconds=settings.storage.staging_ttl_seconds),
             webhooks_key=settings.webhooks_key.encode() if settings.webhooks_key else None,
+            trash_retention=timedelta(days=settings.trash_retention_days),
             upload_expiry=timedelta(hours=settings.upload_expiry_hours),
         ),
     )
@@ -255,6 +256,7 @@ def bootstrap(
                 Periodic("sweep_webhooks", 60, use_cases.sweep_webhooks),
                 # At start-up too: the jobs of a process that stopped died with it, their uploads did not.
                 Periodic("requeue_pending_uploads", 60, use_cases.requeue_pending_uploads),
+                Periodic("purge_trash", 3600, use_cases.purge_trash),
                 Periodic("expire_uploads", 300, use_cases.expire_uploads),
             ]
         )

@@ -91,6 +91,7 @@ class Settings:
     # Webhook signing secrets are derived from this key (domain/webhooks/secrets.py); None: webhooks off.
     webhooks_key: str | None = None
     webhooks_allow_private: bool = False  # lets webhooks call private, loopback and link-local addresses
+    trash_retention_days: int = 30
 
     @property
     def embedded(self) -> bool:
@@ -136,6 +137,7 @@ class Settings:
             db_pool_timeout_seconds=reader.number("DB_POOL_TIMEOUT_SECONDS", 10),
             db_pgbouncer=reader.flag("DB_PGBOUNCER"),
             forwarded_allow_ips=reader.optional("FORWARDED_ALLOW_IPS"),
+            trash_retention_days=reader.number("TRASH_RETENTION_DAYS", 30),
             storage=_storage(reader, env, media_dir),
             webhooks_key=_optional_secret(reader, "WEBHOOKS_KEY", data_dir, generate=not production),
             webhooks_allow_private=reader.flag("WEBHOOKS_ALLOW_PRIVATE"),

@@ -9,8 +9,22 @@ import pytest
 from tests.api.helpers import PASSWORD, Api, assert_problem, unique
 
 PLANS = [
-    {"code": "TRIAL", "price": 0, "duration_days": None, "can_restore_videos": False},
-    {"code": "PAID", "price": 10000, "duration_days": 15, "can_restore_videos": True},
+    {
+        "code": "TRIAL",
+        "price": 0,
+        "duration_days": None,
+        "can_restore_videos": False,
+        "max_storage_bytes": 10 * 1024**3,
+        "max_users": 50,
+    },
+    {
+        "code": "PAID",
+        "price": 10000,
+        "duration_days": 15,
+        "can_restore_videos": True,
+        "max_storage_bytes": 1024**4,
+        "max_users": None,
+    },
 ]
 
 
@@ -23,7 +37,8 @@ async def test_signup_creates_the_organization_on_an_open_ended_trial(api: Api) 
 
     assert response.status_code == 201, response.text
     org = response.json()
-    assert set(org) == {"id", "name", "slug", "created_at", "subscription"}
+    assert set(org) == {"id", "name", "slug", "created_at", "subscription", "usage"}
+    assert org["usage"] == {"storage_bytes": 0, "users": 1}
     assert org["name"] == "Acme Video Corp"
     assert org["slug"] == "acme-video-corp"
     assert datetime.fromisoformat(org["created_at"]).utcoffset() is not None
@@ -108,7 +123,15 @@ async def test_plans_are_public_and_match_the_contract(api: Api) -> None:
 
     assert response.status_code == 200
     items = response.json()["items"]
-    assert set(items[0]) == {"code", "name", "price", "duration_days", "can_restore_videos"}
+    assert set(items[0]) == {
+        "code",
+        "name",
+        "price",
+        "duration_days",
+        "can_restore_videos",
+        "max_storage_bytes",
+        "max_users",
+    }
     by_code = {plan["code"]: {k: v for k, v in plan.items() if k != "name"} for plan in items}
     assert by_code == {plan["code"]: plan for plan in PLANS}
 

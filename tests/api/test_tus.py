@@ -167,3 +167,22 @@ async def test_expired_upload_is_not_found_and_its_bytes_are_removed(api: Api) -
     assert await api.run(api.container.use_cases.expire_uploads) == 1
     assert _tus_keys(await api.stored_keys()) == []
     assert_problem(await api.client.get(path, headers=admin.auth), 404, "upload_not_found")
+
+
+GIB = 1024**3
+
+
+@pytest.mark.api_settings(VIDPLAT_MAX_UPLOAD_BYTES=20 * GIB)
+async def test_creation_past_the_storage_quota_is_refused_and_reservations_count(api: Api) -> None:
+    admin = await api.signup()  # TRIAL: 10 GiB
+    assert_problem(await create(api, admin, 10 * GIB + 1, title="Huge"), 403, "quota_exceeded")
+    data = api.mp4()
+    await created(api, admin, 10 * GIB - len(data), title="Most of it")
+    assert_problem(await create(api, admin, len(data) + 1, title="One byte too many"), 403, "quota_exceeded")
+    small = await created(api, admin, len(data), title="The rest")
+    usage = (await api.client.get("/api/v1/organizations/me", headers=admin.auth)).json()["usage"]
+    assert usage["storage_bytes"] == 10 * GIB
+    # Completing counts the file in place of its reservation, not on top of it.
+    last = await append(api, admin, small, 0, data)
+    assert last.status_code == 204, last.text
+    assert (await api.wait_ready(admin, last.headers["video-id"]))["status"] == "ready"

@@ -33,8 +33,25 @@ from vidplat.domain.videos.model import Video, VideoStatus
 __all__ = ["database_url", "db", "postgres_database", "sqlite_template"]
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
-TRIAL = Plan(code=PlanCode.TRIAL, name="Trial", price=0, duration_days=None, can_restore_videos=False)
-PAID = Plan(code=PlanCode.PAID, name="Paid", price=10000, duration_days=15, can_restore_videos=True)
+GIB = 1024**3
+TRIAL = Plan(
+    code=PlanCode.TRIAL,
+    name="Trial",
+    price=0,
+    duration_days=None,
+    can_restore_videos=False,
+    max_storage_bytes=10 * GIB,
+    max_users=50,
+)
+PAID = Plan(
+    code=PlanCode.PAID,
+    name="Paid",
+    price=10000,
+    duration_days=15,
+    can_restore_videos=True,
+    max_storage_bytes=1024 * GIB,
+    max_users=None,
+)
 Entity = Organization | User | Session | RefreshToken | Subscription | Video | ViewCredit
 _TENANT_TABLES = (
     "resumable_uploads, webhook_deliveries, webhook_events, webhook_endpoints, "

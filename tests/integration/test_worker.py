@@ -270,3 +270,25 @@ async def test_the_worker_sweeps_storage_every_minute_removing_only_old_unrefere
     assert (run.status, run.result) == (Status.COMPLETE, 1), run.error
     assert not orphan.exists()
     assert fresh.exists()
+
+
+async def test_the_worker_purges_trash_past_its_retention_hourly(platform: Platform) -> None:
+    then = await platform.started(clock=SettableClock.starting_now(-timedelta(days=40)))
+    admin = await platform.sign_up(then, "Purge Co")
+    video = await _upload(then, admin, make_mp4(platform.data_dir / "old.mp4", seconds=1, width=64, height=48))
+    queue = then.saq_queue
+    assert queue is not None
+
+    async with running_worker(platform, timers=FAST_TIMERS) as worker:
+        done = await eventually(lambda: _settled(then, admin, video.id), within=60, what="processing")
+        assert done.storage_key is not None
+        await then.use_cases.delete_video(admin, video.id)  # 40 days ago
+        purge = {cron.function.__name__: cron for cron in worker.cron_jobs}["purge_trash"]
+        assert purge.cron == "17 * * * *"
+        run = await queue.enqueue("purge_trash", timeout=purge.timeout, retries=purge.retries)
+        assert run is not None
+        await run.refresh(until_complete=30)
+
+    assert (run.status, run.result) == (Status.COMPLETE, 1), run.error
+    assert await platform.rows("SELECT purged_at IS NOT NULL FROM videos WHERE id = :id", id=video.id) == [(True,)]
+    assert not (then.settings.media_dir / done.storage_key).exists()

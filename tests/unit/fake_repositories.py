@@ -192,6 +192,10 @@ class FakeUserRepository(_Repository[User]):
         await self._call()
         return sum(u.is_admin for u in self.active(organization_id))
 
+    async def count_active(self, organization_id: UUID) -> int:
+        await self._call()
+        return len(self.active(organization_id))
+
     async def add_points(self, points: Mapping[UUID, int]) -> None:
         await self._call()
         for user_id in sorted(points):  # row locks in id order, as the SQL adapter takes them
@@ -353,7 +357,7 @@ class FakeVideoRepository(_Repository[Video]):
         video = self.table.find(video_id)
         if video is None or video.organization_id != organization_id or video.is_deleted != deleted:
             return None
-        return video
+        return None if video.purged_at is not None else video
 
     async def get_any(self, video_id: UUID, *, for_update: bool = False) -> Video | None:
         await self._call()
@@ -365,6 +369,21 @@ class FakeVideoRepository(_Repository[Video]):
         await self._call()
         stuck = [v for v in self.table.rows() if v.pending_key is not None and v.updated_at < older_than]
         return _sorted(stuck, self.uow.store, lambda v: v.updated_at, newest_first=False)[:limit]
+
+    async def storage_bytes(self, organization_id: UUID) -> int:
+        await self._call()
+        return sum(
+            (v.size_bytes or 0 if v.storage_key is not None else 0) + (v.pending_bytes or 0)
+            for v in self.table.rows()
+            if v.organization_id == organization_id and v.purged_at is None
+        )
+
+    async def purgeable(self, deleted_before: datetime, limit: int) -> Sequence[Video]:
+        # No skipping of locked rows here: tests/integration/test_trash_purge.py runs purges on both databases.
+        await self._call()
+        due = [v for v in self.table.rows() if v.deleted_at is not None and v.deleted_at < deleted_before]
+        due = [v for v in due if v.purged_at is None]
+        return _sorted(due, self.uow.store, lambda v: v.deleted_at or deleted_before, newest_first=False)[:limit]
 
     async def list(
         self,
@@ -400,6 +419,7 @@ class FakeVideoRepository(_Repository[Video]):
             for v in self.table.rows()
             if v.organization_id == organization_id
             and v.is_deleted == deleted
+            and v.purged_at is None
             and (statuses is None or v.status in statuses)
             and (title_query is None or title_query.lower() in v.title.lower())
         ]
@@ -466,3 +486,6 @@ class NoResumableUploads:
 
     async def remove(self, upload_id: UUID) -> None:
         raise self._refuse()
+
+    async def reserved_bytes(self, organization_id: UUID) -> int:
+        return 0  # add() refuses, so no upload here reserves anything

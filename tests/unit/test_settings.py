@@ -226,3 +226,9 @@ def test_the_database_pool_is_sized_from_the_environment(tmp_path: Path) -> None
 def test_a_pool_setting_out_of_range_is_refused(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"VIDPLAT_{name}"):
         Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path), f"VIDPLAT_{name}": value})
+
+
+def test_trash_retention_is_thirty_days_unless_configured(tmp_path: Path) -> None:
+    assert Settings.from_env({"VIDPLAT_DATA_DIR": str(tmp_path)}).trash_retention_days == 30
+    env = {"VIDPLAT_DATA_DIR": str(tmp_path), "VIDPLAT_TRASH_RETENTION_DAYS": "7"}
+    assert Settings.from_env(env).trash_retention_days == 7

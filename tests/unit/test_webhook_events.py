@@ -81,6 +81,8 @@ async def test_a_purchase_records_subscription_activated_and_its_expiry_subscrip
         "price": paid.plan.price,
         "duration_days": paid.plan.duration_days,
         "can_restore_videos": True,
+        "max_storage_bytes": 1024**4,
+        "max_users": None,
     }
 
 

@@ -167,6 +167,11 @@ class PlanRequired(Forbidden):
     message = "The organization's plan does not include this feature."
 
 
+class QuotaExceeded(Forbidden):
+    code = "quota_exceeded"
+    message = "The organization's plan does not allow more of this."
+
+
 class SubscriptionConflict(Conflict):
     code = "subscription_conflict"
     message = "The subscription changed concurrently; retry the request."

@@ -261,6 +261,10 @@ class UserRepository(Protocol):
         """Active admins of the organization."""
         ...
 
+    async def count_active(self, organization_id: UUID) -> int:
+        """Active users of the organization."""
+        ...
+
     async def add_points(self, points: Mapping[UUID, int]) -> None:
         """Atomically add to each user's running total."""
         ...
@@ -334,7 +338,7 @@ class VideoRepository(Protocol):
     async def get(
         self, organization_id: UUID, video_id: UUID, *, deleted: bool = False, for_update: bool = False
     ) -> Video | None:
-        """A video of the organization: live ones by default, trashed ones with deleted=True.
+        """A video of the organization: live ones by default, trashed (not purged) ones with deleted=True.
 
         for_update locks the row until the transaction ends, for a use case that decides on what it read.
         """
@@ -346,6 +350,15 @@ class VideoRepository(Protocol):
 
     async def stuck_processing(self, older_than: datetime, limit: int) -> Sequence[Video]:
         """Videos with an upload pending since before `older_than`."""
+        ...
+
+    async def storage_bytes(self, organization_id: UUID) -> int:
+        """Bytes the organization's videos hold (served files and pending uploads), trash included, purged not."""
+        ...
+
+    async def purgeable(self, deleted_before: datetime, limit: int) -> Sequence[Video]:
+        """Unpurged videos trashed before the cutoff, oldest first, locked; rows another transaction
+        holds are skipped, so concurrent purges take disjoint batches."""
         ...
 
     async def list(
@@ -404,6 +417,10 @@ class ResumableUploadRepository(Protocol):
         ...
 
     async def expired(self, now: datetime, limit: int) -> Sequence[ResumableUpload]: ...
+
+    async def reserved_bytes(self, organization_id: UUID) -> int:
+        """The Upload-Length of every incomplete upload of the organization: storage it has reserved."""
+        ...
 
     async def remove(self, upload_id: UUID) -> None: ...
 

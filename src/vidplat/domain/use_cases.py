@@ -45,6 +45,7 @@ from vidplat.domain.videos.catalog import (
 )
 from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
 from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
+from vidplat.domain.videos.purge import PurgeTrash
 from vidplat.domain.videos.sweep import SweepStorage
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
 from vidplat.domain.webhooks.delivery import DeliverWebhook, SweepWebhooks
@@ -76,6 +77,7 @@ class Policy:
     max_upload_bytes: int
     staging_ttl: timedelta = timedelta(hours=1)
     webhooks_key: bytes | None = None
+    trash_retention: timedelta = timedelta(days=30)
     upload_expiry: timedelta = timedelta(hours=24)
 
 
@@ -124,6 +126,7 @@ class UseCases:
     list_webhook_deliveries: ListDeliveries
     deliver_webhook: DeliverWebhook
     sweep_webhooks: SweepWebhooks
+    purge_trash: PurgeTrash
     create_upload: CreateUpload
     get_upload: GetUpload
     append_to_upload: AppendToUpload
@@ -185,6 +188,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         list_webhook_deliveries=ListDeliveries(p.webhook_uow),
         deliver_webhook=DeliverWebhook(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
         sweep_webhooks=SweepWebhooks(p.webhook_uow, p.jobs, p.clock),
+        purge_trash=PurgeTrash(p.uow, p.storage, p.clock, policy.trash_retention),
         create_upload=CreateUpload(p.uow, p.clock, policy.max_upload_bytes, policy.upload_expiry),
         get_upload=get_upload,
         append_to_upload=AppendToUpload(p.uow, p.storage, p.clock, get_upload, upload_video, replace_video_file),

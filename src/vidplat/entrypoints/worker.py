@@ -107,6 +107,10 @@ async def sweep_webhooks(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.sweep_webhooks()
 
 
+async def purge_trash(ctx: WorkerContext) -> int:
+    return await _container(ctx).use_cases.purge_trash()
+
+
 async def expire_uploads(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.expire_uploads()
 
@@ -138,6 +142,7 @@ def make_worker(
             CronJob(sweep_storage, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(requeue_pending_uploads, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(sweep_webhooks, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(purge_trash, cron="17 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(expire_uploads, cron="*/5 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
         ],
         startup=startup,

@@ -137,6 +137,9 @@ class SqlUserRepository:
     async def count_admins(self, organization_id: UUID) -> int:
         return await self._rows.count(*_active(organization_id), UserRow.role == Role.ADMIN.value)
 
+    async def count_active(self, organization_id: UUID) -> int:
+        return await self._rows.count(*_active(organization_id))
+
     async def add_points(self, points: Mapping[UUID, int]) -> None:
         if not points:
             return

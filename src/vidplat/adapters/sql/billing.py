@@ -24,6 +24,8 @@ def _plan(row: PlanRow) -> Plan:
         price=row.price,
         duration_days=row.duration_days,
         can_restore_videos=row.can_restore_videos,
+        max_storage_bytes=row.max_storage_bytes,
+        max_users=row.max_users,
     )
 
 

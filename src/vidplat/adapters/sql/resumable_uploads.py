@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.rows import ResumableUploadRow
@@ -78,6 +78,14 @@ class SqlResumableUploadRepository:
             .limit(limit)
         )
         return [_upload(row) for row in rows]
+
+    async def reserved_bytes(self, organization_id: UUID) -> int:
+        total = await self._session.scalar(
+            select(func.coalesce(func.sum(ResumableUploadRow.length), 0)).where(
+                ResumableUploadRow.organization_id == organization_id, ResumableUploadRow.video_id.is_(None)
+            )
+        )
+        return int(total or 0)
 
     async def remove(self, upload_id: UUID) -> None:
         await self._session.execute(delete(ResumableUploadRow).where(ResumableUploadRow.id == upload_id))

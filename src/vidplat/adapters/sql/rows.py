@@ -92,6 +92,8 @@ class PlanRow(Base):
     price: Mapped[int]
     duration_days: Mapped[int | None]
     can_restore_videos: Mapped[bool] = mapped_column(Boolean)
+    max_storage_bytes: Mapped[int | None] = mapped_column(BigInteger)  # NULL: unlimited
+    max_users: Mapped[int | None]
 
 
 class SubscriptionRow(Base):
@@ -133,6 +135,8 @@ class VideoRow(Base):
     audio_codec: Mapped[str | None] = mapped_column(String(50))
     checksum: Mapped[str | None] = mapped_column(String(128))
     deleted_at: Mapped[datetime | None]
+    pending_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    purged_at: Mapped[datetime | None]
 
 
 class VideoCountRow(Base):
@@ -298,3 +302,6 @@ for _table, _column in (("videos", VideoRow.title), ("users", UserRow.email)):
         postgresql_using="gin",
         postgresql_ops={_column.key: "gin_trgm_ops"},
     ).ddl_if(dialect="postgresql")
+
+_purgeable = VideoRow.deleted_at.is_not(None) & VideoRow.purged_at.is_(None)
+Index("ix_videos_purgeable", VideoRow.deleted_at, postgresql_where=_purgeable, sqlite_where=_purgeable)

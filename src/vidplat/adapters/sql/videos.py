@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Key, Rows, contains
@@ -55,6 +55,14 @@ class SqlVideoRepository:
             .where(VideoRow.id == video.id, VideoRow.organization_id == video.organization_id)
             .values(_values(video, fields))
         )
+        if "purged_at" in fields and video.purged_at is not None:
+            # A purged video leaves the trash but keeps deleted_at, which the counts' triggers follow;
+            # purging happens once per row (purgeable locks unpurged rows only) and nothing changes it after.
+            await self._session.execute(
+                update(VideoCountRow)
+                .where(VideoCountRow.organization_id == video.organization_id)
+                .values(trashed=VideoCountRow.trashed - 1)
+            )
 
     async def get(
         self, organization_id: UUID, video_id: UUID, *, deleted: bool = False, for_update: bool = False
@@ -80,6 +88,28 @@ class SqlVideoRepository:
             .where(VideoRow.pending_key.is_not(None), VideoRow.updated_at < older_than)
             .order_by(VideoRow.updated_at.asc(), VideoRow.id.asc())
             .limit(limit)
+        )
+        return [_video(row) for row in rows]
+
+    async def storage_bytes(self, organization_id: UUID) -> int:
+        served = case((VideoRow.storage_key.is_not(None), func.coalesce(VideoRow.size_bytes, 0)), else_=0)
+        total = await self._session.scalar(
+            select(func.coalesce(func.sum(served + func.coalesce(VideoRow.pending_bytes, 0)), 0)).where(
+                VideoRow.organization_id == organization_id, VideoRow.purged_at.is_(None)
+            )
+        )
+        return int(total or 0)
+
+    async def purgeable(self, deleted_before: datetime, limit: int) -> Sequence[Video]:
+        # SKIP LOCKED: a second purge takes the next rows instead of waiting for these. SQLite
+        # renders nothing and needs nothing: its writing transactions run one at a time.
+        rows = await self._session.scalars(
+            select(VideoRow)
+            .where(VideoRow.deleted_at < deleted_before, VideoRow.purged_at.is_(None))
+            .order_by(VideoRow.deleted_at.asc(), VideoRow.id.asc())
+            .limit(limit)
+            .with_for_update(skip_locked=True, key_share=True)
+            .execution_options(populate_existing=True)
         )
         return [_video(row) for row in rows]
 
@@ -133,4 +163,6 @@ def _listing(
 
 
 def _trashed(deleted: bool) -> ColumnElement[bool]:
-    return VideoRow.deleted_at.is_not(None) if deleted else VideoRow.deleted_at.is_(None)
+    if deleted:
+        return VideoRow.deleted_at.is_not(None) & VideoRow.purged_at.is_(None)
+    return VideoRow.deleted_at.is_(None)

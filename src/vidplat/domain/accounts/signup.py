@@ -16,7 +16,7 @@ from vidplat.domain.accounts.model import (
     slugify,
 )
 from vidplat.domain.accounts.policy import Quota, address_key
-from vidplat.domain.billing.model import Subscription
+from vidplat.domain.billing.model import Subscription, Usage
 from vidplat.domain.billing.queries import OrganizationOverview, overview, trial_plan
 from vidplat.domain.errors import OrganizationNameTaken, SlugTaken, TooManyAttempts
 from vidplat.domain.ids import new_id
@@ -82,7 +82,7 @@ class SignUp:
             )
             await uow.subscriptions.add(subscription)
             await uow.commit()
-        return overview(org, subscription, now)
+        return overview(org, subscription, Usage(storage_bytes=0, users=1), now)
 
 
 async def _free_slug(organizations: OrganizationRepository, name: str) -> str:

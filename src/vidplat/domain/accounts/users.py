@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from vidplat.domain.accounts.model import Principal, Role, User, UserField, check_password, normalize_email
+from vidplat.domain.billing import quota
 from vidplat.domain.errors import EmailTaken, LastAdmin, UserNotFound, WrongPassword
 from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import Page, PageRequest
@@ -89,6 +90,8 @@ class CreateUser:
         generated = None if cmd.password is not None else secrets.token_urlsafe(18)
         password_hash = await self.hasher.hash(generated or check_password(cmd.password or ""))
         async with self.uow() as uow:
+            now = self.clock.now()
+            await quota.admit_user(uow, principal.organization_id, now)
             if await uow.users.get_by_email(principal.organization_id, email) is not None:
                 raise EmailTaken
             user = User(
@@ -97,7 +100,7 @@ class CreateUser:
                 email=email,
                 role=cmd.role,
                 password_hash=password_hash,
-                created_at=self.clock.now(),
+                created_at=now,
             )
             await uow.users.add(user)
             await uow.commit()

@@ -20,9 +20,19 @@ class Plan:
     price: int
     duration_days: int | None
     can_restore_videos: bool
+    max_storage_bytes: int | None = None  # None: unlimited
+    max_users: int | None = None
 
     def ends_at(self, start: datetime) -> datetime | None:
         return None if self.duration_days is None else start + timedelta(days=self.duration_days)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Usage:
+    """What an organization holds against its plan's limits."""
+
+    storage_bytes: int
+    users: int
 
 
 @dataclass(eq=False, kw_only=True)

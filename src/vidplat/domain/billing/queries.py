@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from vidplat.domain.accounts.model import Organization
-from vidplat.domain.billing.model import Plan, PlanCode, Subscription
+from vidplat.domain.billing.model import Plan, PlanCode, Subscription, Usage
 from vidplat.domain.ports import UnitOfWork
 
 
@@ -23,15 +23,18 @@ class SubscriptionState:
 class OrganizationOverview:
     organization: Organization
     subscription: SubscriptionState | None
+    usage: Usage
 
 
 def state(subscription: Subscription, now: datetime) -> SubscriptionState:
     return SubscriptionState(subscription=subscription, active=subscription.is_active(now))
 
 
-def overview(organization: Organization, subscription: Subscription | None, now: datetime) -> OrganizationOverview:
+def overview(
+    organization: Organization, subscription: Subscription | None, usage: Usage, now: datetime
+) -> OrganizationOverview:
     return OrganizationOverview(
-        organization=organization, subscription=None if subscription is None else state(subscription, now)
+        organization=organization, subscription=None if subscription is None else state(subscription, now), usage=usage
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from vidplat.domain import events
 from vidplat.domain.accounts.model import Principal
+from vidplat.domain.billing import quota
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState, overview, state, trial_plan
 from vidplat.domain.errors import InvalidInput, OrganizationNotFound, PlanNotFound, Unavailable
@@ -41,7 +42,8 @@ class GetOrganization:
             org = await uow.organizations.get(principal.organization_id)
             if org is None:
                 raise OrganizationNotFound
-            return overview(org, await uow.subscriptions.current(org.id), self.clock.now())
+            current = await uow.subscriptions.current(org.id)
+            return overview(org, current, await quota.usage(uow, org.id), self.clock.now())
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from vidplat.domain.accounts.model import Principal
+from vidplat.domain.billing import quota
 from vidplat.domain.errors import OffsetMismatch, PayloadTooLarge, UnsupportedMedia, UploadNotFound, VideoNotFound
 from vidplat.domain.ids import new_id
 from vidplat.domain.ports import Clock, Storage, UnitOfWorkFactory
@@ -57,6 +58,8 @@ class CreateUpload:
             expires_at=now + self.expiry,
         )
         async with self.uow() as uow:
+            # Upload-Length is reserved now and counts against the plan until completion or expiry.
+            await quota.reserve(uow, principal.organization_id, cmd.length, now)
             if (
                 cmd.replace_video_id is not None
                 and await uow.videos.get(principal.organization_id, cmd.replace_video_id) is None
@@ -149,10 +152,14 @@ class AppendToUpload:
         chunks = _assembled(self.storage, upload.parts)
         try:
             if upload.replace_video_id is None:
-                cmd = UploadCommand(title=upload.title, description=upload.description, chunks=chunks)
+                cmd = UploadCommand(
+                    title=upload.title, description=upload.description, chunks=chunks, reserved=upload.length
+                )
                 video = await self.upload_video(principal, cmd)
             else:
-                replace = ReplaceCommand(title=upload.title, description=upload.description, chunks=chunks)
+                replace = ReplaceCommand(
+                    title=upload.title, description=upload.description, chunks=chunks, reserved=upload.length
+                )
                 video = await self.replace_video_file(principal, upload.replace_video_id, replace)
         except (UnsupportedMedia, VideoNotFound):
             await _discard(self.uow, self.storage, upload)  # nothing kept

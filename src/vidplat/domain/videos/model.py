@@ -73,6 +73,8 @@ VideoField = Literal[
     "audio_codec",
     "checksum",
     "deleted_at",
+    "pending_bytes",
+    "purged_at",
 ]
 
 
@@ -82,7 +84,7 @@ class Video:
 
     `storage_key` is the file being served (None until the first upload is ready);
     `pending_key` is an upload waiting for processing, which replaces the served file
-    only once it has been processed successfully.
+    only once it has been processed successfully. A purged video is a tombstone: no files.
     """
 
     id: UUID
@@ -106,6 +108,8 @@ class Video:
     audio_codec: str | None = None
     checksum: str | None = None
     deleted_at: datetime | None = None
+    pending_bytes: int | None = None  # the size of the pending upload, which counts toward the quota
+    purged_at: datetime | None = None  # left the trash for good: files removed, row kept for its credits
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Video) and other.id == self.id

@@ -19,6 +19,7 @@ _PUBLISHED: tuple[VideoField, ...] = (
     "storage_key",
     "thumbnail_key",
     "pending_key",
+    "pending_bytes",
     "status",
     "failure_reason",
     "duration_seconds",
@@ -92,6 +93,7 @@ class ProcessUpload:
                 return False
             replaced = video.storage_key
             video.storage_key, video.thumbnail_key, video.pending_key = final, thumbnail_key(final), None
+            video.pending_bytes = None
             video.status, video.failure_reason = VideoStatus.READY, None
             video.duration_seconds, video.width, video.height = info.duration_seconds, info.width, info.height
             video.video_codec, video.audio_codec = info.video_codec, info.audio_codec
@@ -120,11 +122,11 @@ async def fail_upload(
         video = await uow.videos.get_any(video_id, for_update=True)
         if video is None or video.pending_key != upload_key:
             return
-        video.pending_key, video.failure_reason = None, reason
+        video.pending_key, video.pending_bytes, video.failure_reason = None, None, reason
         if video.storage_key is None:
             video.status = VideoStatus.FAILED
         video.updated_at = clock.now()
-        await uow.videos.update(video, "pending_key", "failure_reason", "status", "updated_at")
+        await uow.videos.update(video, "pending_key", "pending_bytes", "failure_reason", "status", "updated_at")
         await uow.outbox.record(video_event(EventType.VIDEO_FAILED, video, video.updated_at))
         await uow.commit()
     await storage.delete(upload_key)

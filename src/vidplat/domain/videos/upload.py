@@ -9,6 +9,7 @@ from uuid import UUID
 
 from vidplat.domain import events
 from vidplat.domain.accounts.model import Principal
+from vidplat.domain.billing import quota
 from vidplat.domain.errors import Unavailable, UnsupportedMedia, VideoNotFound
 from vidplat.domain.ids import new_id
 from vidplat.domain.ports import Clock, JobQueue, Storage, UnitOfWorkFactory
@@ -76,6 +77,7 @@ class UploadCommand:
     title: str
     description: str | None
     chunks: AsyncIterator[bytes]
+    reserved: int = 0  # bytes a resumable upload already reserved for this file
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ class UploadVideo:
         principal.require_admin()
         title, description = clean_title(cmd.title), clean_description(cmd.description)
         video_id = new_id()
+        async with self.uow(read_only=True) as uow:
+            await quota.has_room(uow, principal.organization_id, self.clock.now(), releasing=cmd.reserved)
         key, size = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
         now = self.clock.now()
         video = Video(
@@ -101,8 +105,11 @@ class UploadVideo:
             updated_at=now,
             pending_key=key,
             size_bytes=size,
+            pending_bytes=size,
         )
         async with self.uploads.recording(key), self.uow() as uow:
+            # The size is known only now that the bytes are stored: a refusal here drops them.
+            await quota.reserve(uow, principal.organization_id, size, now, releasing=cmd.reserved)
             await uow.videos.add(video)
             await uow.commit()
         await self.uploads.hand_over(self.uow, self.clock, video.id, key)
@@ -114,6 +121,7 @@ class ReplaceCommand:
     title: str | None
     description: str | None
     chunks: AsyncIterator[bytes]
+    reserved: int = 0  # bytes a resumable upload already reserved for this file
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,19 +139,29 @@ class ReplaceVideoFile:
         async with self.uow(read_only=True) as uow:
             if await uow.videos.get(principal.organization_id, video_id) is None:
                 raise VideoNotFound
-        key, _ = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
+            await quota.has_room(uow, principal.organization_id, self.clock.now(), releasing=cmd.reserved)
+        key, size = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
         async with self.uploads.recording(key), self.uow() as uow:
+            await uow.organizations.lock(principal.organization_id)  # the organization before the row
             video = await uow.videos.get(principal.organization_id, video_id, for_update=True)
             if video is None:
                 raise VideoNotFound
+            # The upload it supersedes stops counting; the served file counts until the new one is published.
+            await quota.reserve(
+                uow,
+                principal.organization_id,
+                size,
+                self.clock.now(),
+                releasing=(video.pending_bytes or 0) + cmd.reserved,
+            )
             video.title = title or video.title
             video.description = description if description is not None else video.description
-            video.pending_key = key
+            video.pending_key, video.pending_bytes = key, size
             video.updated_at = self.clock.now()
             if video.storage_key is None:
                 video.status, video.failure_reason = VideoStatus.PROCESSING, None
             await uow.videos.update(
-                video, "title", "description", "pending_key", "updated_at", "status", "failure_reason"
+                video, "title", "description", "pending_key", "pending_bytes", "updated_at", "status", "failure_reason"
             )
             await uow.commit()
         await self.uploads.hand_over(self.uow, self.clock, video.id, key)

@@ -43,6 +43,8 @@ def subscription_event(event_type: EventType, subscription: Subscription, at: da
             "price": plan.price,
             "duration_days": plan.duration_days,
             "can_restore_videos": plan.can_restore_videos,
+            "max_storage_bytes": plan.max_storage_bytes,
+            "max_users": plan.max_users,
         },
         "started_at": subscription.started_at,
         "ends_at": subscription.ends_at,

@@ -18,7 +18,10 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
         "response's `slug` (derived from the name) is what you log in with. Names are unique, "
         "case-insensitively. Answers 403 `signup_closed` when the server runs with VIDPLAT_SIGNUP=closed."
     ),
-    ("GET", "/api/v1/organizations/me"): "The caller's organization with its current subscription and effective plan.",
+    ("GET", "/api/v1/organizations/me"): (
+        "The caller's organization with its current subscription and effective plan, and its `usage` "
+        "(storage bytes, trash included, and active users) against the plan's limits."
+    ),
     ("GET", "/api/v1/plans"): "The plans an organization can be on: TRIAL (free, no end) and PAID (15 days, restores).",
     ("POST", "/api/v1/organizations/me/subscription"): (
         "Ends the current subscription and starts one on the plan (payment is assumed done), in one "
@@ -49,7 +52,7 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/users"): (
         "Adds a user (role `member` unless given) to the admin's organization. Without `password`, one of "
         "at least 16 characters is generated and returned once as `initial_password`. Emails are unique per "
-        "organization, case-insensitively (409 `email_taken`)."
+        "organization, case-insensitively (409 `email_taken`). 403 `quota_exceeded` past the plan's `max_users`."
     ),
     ("GET", "/api/v1/users"): "The organization's active users; filter with `role` and `q` (email contains)." + _PAGE,
     ("GET", "/api/v1/users/{user_id}"): "One user of the admin's organization; another organization's is a 404.",
@@ -63,7 +66,8 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/videos"): (
         "Multipart upload: `title`, `description`, then `file`, in that order. Answers 202 with the video "
         "`processing`; a background job probes it and makes its thumbnail, then marks it `ready` or `failed`. "
-        "413 `file_too_large` over the limit (nothing kept), 415 `unsupported_media` for bytes that are not video."
+        "413 `file_too_large` over the limit (nothing kept), 415 `unsupported_media` for bytes that are not video, "
+        "403 `quota_exceeded` past the plan's storage (nothing kept)."
     ),
     ("GET", "/api/v1/videos"): (
         "The organization's videos, newest first. Members see `ready` ones only; admins see every status "

@@ -88,10 +88,20 @@ class PlanOut(Struct):
     price: int
     duration_days: int | None
     can_restore_videos: bool
+    max_storage_bytes: int | None
+    max_users: int | None
 
     @classmethod
     def of(cls, plan: Plan) -> PlanOut:
-        return cls(plan.code.value, plan.name, plan.price, plan.duration_days, plan.can_restore_videos)
+        return cls(
+            plan.code.value,
+            plan.name,
+            plan.price,
+            plan.duration_days,
+            plan.can_restore_videos,
+            plan.max_storage_bytes,
+            plan.max_users,
+        )
 
 
 class PlanList(Struct):
@@ -119,18 +129,24 @@ class SubscriptionPage(Struct):
     next_cursor: str | None = None
 
 
+class UsageOut(Struct):
+    storage_bytes: int
+    users: int
+
+
 class OrganizationOut(Struct):
     id: UUID
     name: str
     slug: str
     created_at: datetime
     subscription: SubscriptionOut | None
+    usage: UsageOut
 
     @classmethod
     def of(cls, o: OrganizationOverview) -> OrganizationOut:
         org = o.organization
         sub = None if o.subscription is None else SubscriptionOut.of(o.subscription)
-        return cls(org.id, org.name, org.slug, org.created_at, sub)
+        return cls(org.id, org.name, org.slug, org.created_at, sub, UsageOut(o.usage.storage_bytes, o.usage.users))
 
 
 class TokensOut(Struct):

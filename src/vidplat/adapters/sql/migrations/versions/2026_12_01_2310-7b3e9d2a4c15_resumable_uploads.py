@@ -1,7 +1,7 @@
 """Resumable uploads (tus): offset, stored segments and metadata of each upload in progress.
 
 Revision ID: 7b3e9d2a4c15
-Revises: b7e4d2a91c3f
+Revises: 9a3e5c7b1d64
 Create Date: 2026-12-01 23:00:00+00:00
 """
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC
 from alembic import op
 
 revision = "7b3e9d2a4c15"
-down_revision = "b7e4d2a91c3f"
+down_revision = "9a3e5c7b1d64"
 branch_labels = None
 depends_on = None
 
