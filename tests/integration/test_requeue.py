@@ -45,7 +45,7 @@ async def _upload(container: Container, admin: Principal, path: Path) -> Video:
 async def _forget_jobs(queue: Queue) -> None:
     """What Redis restarting empty does to this deployment's queue: only this test's keys, none else."""
     redis: Redis = queue.redis  # type: ignore[attr-defined]
-    for pattern in (f"saq:{queue.name}:*", f"saq:job:{queue.name}:*"):
+    for pattern in {f"{queue.namespace('')}*", f"{queue.job_id('')}*"}:  # type: ignore[attr-defined]
         keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
         if keys:
             await redis.delete(*keys)
