@@ -57,7 +57,7 @@ async def _scene(db: Database, *, served: bool = False) -> Scene:
     if served:
         video.storage_key = media_key(upload_key(org.id, video.id, new_id()))
     storage = FakeStorage()
-    storage.files[key] = mp4_bytes()
+    await storage.put_bytes(key, mp4_bytes())
     await db.seed(org, admin, video)
     principal = Principal(user_id=admin.id, organization_id=org.id, role=Role.ADMIN)
     return Scene(db, principal, video, key, storage, FakeClock(NOW))
