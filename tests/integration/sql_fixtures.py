@@ -54,7 +54,7 @@ PAID = Plan(
 )
 Entity = Organization | User | Session | RefreshToken | Subscription | Video | ViewCredit
 _TENANT_TABLES = (
-    "webhook_deliveries, webhook_events, webhook_endpoints, "
+    "resumable_uploads, webhook_deliveries, webhook_events, webhook_endpoints, "
     "video_counts, view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
 )
 

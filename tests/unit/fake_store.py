@@ -35,6 +35,7 @@ from tests.unit.fake_repositories import (
     FakeVideoRepository,
     FakeViewCreditRepository,
     FakeWebhookOutbox,
+    NoResumableUploads,
     Table,
 )
 from vidplat.domain.accounts.model import Organization, RefreshToken, Session, User, org_name_key
@@ -44,6 +45,7 @@ from vidplat.domain.ports import (
     OrganizationRepository,
     PlanRepository,
     RefreshTokenRepository,
+    ResumableUploadRepository,
     SessionRepository,
     SubscriptionRepository,
     UnitOfWork,
@@ -171,6 +173,7 @@ class FakeUnitOfWork:
         self.videos: VideoRepository = self.fake_videos
         self.credits: ViewCreditRepository = self.fake_credits
         self.outbox: WebhookOutbox = self.fake_outbox
+        self.resumable_uploads: ResumableUploadRepository = NoResumableUploads()
 
     @property
     def tables(self) -> list[Table[Any]]:
