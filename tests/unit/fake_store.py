@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
+from tests.plans import PAID, TRIAL
 from tests.unit.fake_repositories import (
     FakeOrganizationRepository,
     FakePlanRepository,
@@ -57,26 +58,6 @@ from vidplat.domain.ports import (
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import Video
 from vidplat.domain.webhooks.model import WebhookEvent
-
-GIB = 1024**3
-TRIAL = Plan(
-    code=PlanCode.TRIAL,
-    name="Trial",
-    price=0,
-    duration_days=None,
-    can_restore_videos=False,
-    max_storage_bytes=10 * GIB,
-    max_users=50,
-)
-PAID = Plan(
-    code=PlanCode.PAID,
-    name="Paid",
-    price=10000,
-    duration_days=15,
-    can_restore_videos=True,
-    max_storage_bytes=1024 * GIB,
-    max_users=None,
-)
 
 _MAX_WAIT = 10_000  # event-loop turns a unit of work waits for a row lock before calling it a deadlock
 

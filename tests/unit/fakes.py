@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from tests.unit.fake_store import PAID, TRIAL, FakeUnitOfWork, InMemoryStore
+from tests.plans import PAID, TRIAL
+from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.errors import InvalidToken, PayloadTooLarge
 from vidplat.domain.ports import LockUnavailable, StoredObject, UnreadableMedia
