@@ -118,6 +118,11 @@ async def _prepare(backend: Backend, video: bytes) -> tuple[Tenant, RealObjects]
     async with serving(backend) as api, saq_worker(backend):
         client = api.client
         tenant = await sign_up(client)
+        # Self-destructive operations get a fresh user per example: more than TRIAL's 50 users.
+        upgrade = {"plan": "PAID"}
+        expect(
+            await client.post("/api/v1/organizations/me/subscription", json=upgrade, headers=tenant.admin.headers), 201
+        )
         await add_user(client, tenant)
         kept, expendable, trashed = [await add_ready_video(client, tenant, video) for _ in range(3)]
         expect(await client.delete(f"/api/v1/videos/{trashed}", headers=tenant.admin.headers), 204)
