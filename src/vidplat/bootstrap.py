@@ -243,6 +243,7 @@ def bootstrap(
             staging_ttl=timedelta(seconds=settings.storage.staging_ttl_seconds),
             webhooks_key=settings.webhooks_key.encode() if settings.webhooks_key else None,
             trash_retention=timedelta(days=settings.trash_retention_days),
+            upload_expiry=timedelta(hours=settings.upload_expiry_hours),
         ),
     )
     scheduler = None
@@ -256,6 +257,7 @@ def bootstrap(
                 # At start-up too: the jobs of a process that stopped died with it, their uploads did not.
                 Periodic("requeue_pending_uploads", 60, use_cases.requeue_pending_uploads),
                 Periodic("purge_trash", 3600, use_cases.purge_trash),
+                Periodic("expire_uploads", 300, use_cases.expire_uploads),
             ]
         )
     return Container(

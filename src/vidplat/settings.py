@@ -65,6 +65,7 @@ class Settings:
     cache_ttl_seconds: int = 10
     view_points: int = 10
     max_upload_bytes: int = 2 * 1024**3
+    upload_expiry_hours: int = 24
     ops_user: str | None = None
     ops_password: str | None = None
     cors_origins: tuple[str, ...] = ()
@@ -120,6 +121,7 @@ class Settings:
             cache_ttl_seconds=reader.number("CACHE_TTL_SECONDS", 10),
             view_points=reader.number("VIEW_POINTS", 10),
             max_upload_bytes=reader.number("MAX_UPLOAD_BYTES", 2 * 1024**3),
+            upload_expiry_hours=reader.number("UPLOAD_EXPIRY_HOURS", 24),
             ops_user=reader.optional("OPS_USER"),
             ops_password=reader.optional("OPS_PASSWORD"),
             cors_origins=tuple(o.strip() for o in reader.text("CORS_ORIGINS", "").split(",") if o.strip()),

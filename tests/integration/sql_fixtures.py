@@ -22,10 +22,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tests.plans import TRIAL
 from tests.services import admin_execute
 from vidplat.adapters.sql import SqlUnitOfWork, make_engine, make_session_factory, run_migrations
 from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Session, User, slugify
-from vidplat.domain.billing.model import Plan, PlanCode, Subscription
+from vidplat.domain.billing.model import Plan, Subscription
 from vidplat.domain.ids import new_id
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import Video, VideoStatus
@@ -33,28 +34,9 @@ from vidplat.domain.videos.model import Video, VideoStatus
 __all__ = ["database_url", "db", "postgres_database", "sqlite_template"]
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
-GIB = 1024**3
-TRIAL = Plan(
-    code=PlanCode.TRIAL,
-    name="Trial",
-    price=0,
-    duration_days=None,
-    can_restore_videos=False,
-    max_storage_bytes=10 * GIB,
-    max_users=50,
-)
-PAID = Plan(
-    code=PlanCode.PAID,
-    name="Paid",
-    price=10000,
-    duration_days=15,
-    can_restore_videos=True,
-    max_storage_bytes=1024 * GIB,
-    max_users=None,
-)
 Entity = Organization | User | Session | RefreshToken | Subscription | Video | ViewCredit
 _TENANT_TABLES = (
-    "webhook_deliveries, webhook_events, webhook_endpoints, "
+    "resumable_uploads, webhook_deliveries, webhook_events, webhook_endpoints, "
     "video_counts, view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
 )
 

@@ -17,7 +17,8 @@ from uuid import UUID
 import pytest
 from sqlalchemy import text
 
-from tests.integration.sql_fixtures import NOW, PAID, Database, make_org, make_subscription, make_user, make_video
+from tests.integration.sql_fixtures import NOW, Database, make_org, make_subscription, make_user, make_video
+from tests.plans import PAID
 from tests.unit.factories import mp4_bytes
 from tests.unit.fakes import FakeClock, FakeHasher, FakeJobQueue
 from vidplat.adapters.storage.local import LocalStorage

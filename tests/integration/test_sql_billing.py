@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.sql_fixtures import NOW, PAID, TRIAL, Database, make_org, make_subscription
+from tests.integration.sql_fixtures import NOW, Database, make_org, make_subscription
+from tests.plans import PAID, TRIAL
 from vidplat.domain.billing.model import PlanCode
 from vidplat.domain.errors import SubscriptionConflict
 from vidplat.domain.pagination import PageRequest

@@ -7,7 +7,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool, QueuePool
 
-from tests.integration.sql_fixtures import TRIAL, ignore_changes
+from tests.integration.sql_fixtures import ignore_changes
+from tests.plans import TRIAL
 from vidplat.adapters.sql import SqlUnitOfWork, make_engine, make_session_factory
 from vidplat.bootstrap import bootstrap
 from vidplat.domain.billing.model import PlanCode

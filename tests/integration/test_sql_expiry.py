@@ -11,7 +11,8 @@ from uuid import UUID
 import pytest
 from sqlalchemy import text
 
-from tests.integration.sql_fixtures import NOW, PAID, Database, make_org, make_subscription
+from tests.integration.sql_fixtures import NOW, Database, make_org, make_subscription
+from tests.plans import PAID
 from tests.unit.fakes import FakeClock
 from vidplat.adapters.sql import SqlUnitOfWork
 from vidplat.domain.billing.model import Subscription

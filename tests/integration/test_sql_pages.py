@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from tests.integration.sql_fixtures import NOW, PAID, Database, make_credit, make_org, make_subscription, make_user
+from tests.integration.sql_fixtures import NOW, Database, make_credit, make_org, make_subscription, make_user
 from tests.integration.sql_fixtures import make_video as video_of
+from tests.plans import PAID
 from vidplat.domain.pagination import Page, PageRequest, Slice
 from vidplat.domain.videos.model import VideoStatus
 

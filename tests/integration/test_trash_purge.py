@@ -10,7 +10,6 @@ import pytest
 
 from tests.integration.sql_fixtures import (
     NOW,
-    PAID,
     Database,
     make_credit,
     make_org,
@@ -18,6 +17,7 @@ from tests.integration.sql_fixtures import (
     make_user,
     make_video,
 )
+from tests.plans import PAID
 from tests.unit.fakes import FakeClock
 from vidplat.adapters.storage.local import LocalStorage
 from vidplat.domain.accounts.model import Principal, Role

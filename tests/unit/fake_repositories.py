@@ -13,6 +13,7 @@ from vidplat.domain.accounts.model import Organization, RefreshToken, Role, Sess
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
+from vidplat.domain.uploads.model import ResumableUpload
 from vidplat.domain.videos.model import Video, VideoField, VideoStatus
 from vidplat.domain.webhooks.model import WebhookEvent
 
@@ -457,3 +458,34 @@ class FakeWebhookOutbox(_Repository[WebhookEvent]):
     async def record(self, event: WebhookEvent) -> None:
         await self._call()
         self.table.insert(event)
+
+
+class NoResumableUploads:
+    """Resumable uploads rest on conditional SQL updates: their tests use the real unit of work, not this."""
+
+    def _refuse(self) -> AssertionError:
+        return AssertionError("resumable uploads are tested on the SQL unit of work (tests/integration)")
+
+    async def add(self, upload: ResumableUpload) -> None:
+        raise self._refuse()
+
+    async def get(self, organization_id: UUID, upload_id: UUID) -> ResumableUpload | None:
+        raise self._refuse()
+
+    async def advance(self, upload: ResumableUpload, offset: int, parts: Sequence[str], now: datetime) -> bool:
+        raise self._refuse()
+
+    async def finish(self, upload_id: UUID, video_id: UUID) -> None:
+        raise self._refuse()
+
+    async def end(self, organization_id: UUID, upload_id: UUID, at: datetime) -> bool:
+        raise self._refuse()
+
+    async def expired(self, now: datetime, limit: int) -> Sequence[ResumableUpload]:
+        raise self._refuse()
+
+    async def remove(self, upload_id: UUID) -> None:
+        raise self._refuse()
+
+    async def reserved_bytes(self, organization_id: UUID) -> int:
+        return 0  # add() refuses, so no upload here reserves anything

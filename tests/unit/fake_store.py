@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
+from tests.plans import PAID, TRIAL
 from tests.unit.fake_repositories import (
     FakeOrganizationRepository,
     FakePlanRepository,
@@ -35,6 +36,7 @@ from tests.unit.fake_repositories import (
     FakeVideoRepository,
     FakeViewCreditRepository,
     FakeWebhookOutbox,
+    NoResumableUploads,
     Table,
 )
 from vidplat.domain.accounts.model import Organization, RefreshToken, Session, User, org_name_key
@@ -44,6 +46,7 @@ from vidplat.domain.ports import (
     OrganizationRepository,
     PlanRepository,
     RefreshTokenRepository,
+    ResumableUploadRepository,
     SessionRepository,
     SubscriptionRepository,
     UnitOfWork,
@@ -55,26 +58,6 @@ from vidplat.domain.ports import (
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import Video
 from vidplat.domain.webhooks.model import WebhookEvent
-
-GIB = 1024**3
-TRIAL = Plan(
-    code=PlanCode.TRIAL,
-    name="Trial",
-    price=0,
-    duration_days=None,
-    can_restore_videos=False,
-    max_storage_bytes=10 * GIB,
-    max_users=50,
-)
-PAID = Plan(
-    code=PlanCode.PAID,
-    name="Paid",
-    price=10000,
-    duration_days=15,
-    can_restore_videos=True,
-    max_storage_bytes=1024 * GIB,
-    max_users=None,
-)
 
 _MAX_WAIT = 10_000  # event-loop turns a unit of work waits for a row lock before calling it a deadlock
 
@@ -171,6 +154,7 @@ class FakeUnitOfWork:
         self.videos: VideoRepository = self.fake_videos
         self.credits: ViewCreditRepository = self.fake_credits
         self.outbox: WebhookOutbox = self.fake_outbox
+        self.resumable_uploads: ResumableUploadRepository = NoResumableUploads()
 
     @property
     def tables(self) -> list[Table[Any]]:

@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from tests.unit.fake_store import PAID, TRIAL, FakeUnitOfWork, InMemoryStore
+from tests.plans import PAID, TRIAL
+from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.errors import InvalidToken, PayloadTooLarge
 from vidplat.domain.ports import LockUnavailable, StoredObject, UnreadableMedia
@@ -229,7 +230,10 @@ class FakeStorage:
         return key in self.files
 
     async def head(self, key: str) -> StoredObject:
-        return StoredObject(key=key, size=len(self._get(key)), etag=None, last_modified=self.modified[key])
+        size = len(self._get(key))
+        # A test may put bytes into `files` directly: they count as written now.
+        modified = self.modified.setdefault(key, self.clock.now())
+        return StoredObject(key=key, size=size, etag=None, last_modified=modified)
 
     async def list(self, prefix: str) -> AsyncIterator[StoredObject]:
         for key in [key for key in self.files if key.startswith(prefix)]:

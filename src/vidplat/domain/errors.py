@@ -222,3 +222,16 @@ class WebhookUrlRefused(InvalidInput):
 class WebhooksNotConfigured(Unavailable):
     code = "webhooks_not_configured"
     message = "Webhooks need VIDPLAT_WEBHOOKS_KEY on this server."
+
+
+# --- resumable uploads -----------------------------------------------------------------
+
+
+class UploadNotFound(NotFound):
+    code = "upload_not_found"
+    message = "Upload not found (it may have expired or been terminated)."
+
+
+class OffsetMismatch(Conflict):
+    code = "offset_mismatch"
+    message = "Upload-Offset does not match the bytes stored; ask HEAD for the current offset."

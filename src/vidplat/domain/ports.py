@@ -25,6 +25,7 @@ from vidplat.domain.accounts.policy import Quota
 from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
+from vidplat.domain.uploads.model import ResumableUpload
 from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, Video, VideoField, VideoStatus
 from vidplat.domain.videos.renditions import Rung, TranscodeResult
 from vidplat.domain.webhooks.model import Attempt, Delivery, DeliveryStatus, Endpoint, WebhookEvent
@@ -419,6 +420,33 @@ class ViewCreditRepository(Protocol):
         ...
 
 
+class ResumableUploadRepository(Protocol):
+    async def add(self, upload: ResumableUpload) -> None: ...
+
+    async def get(self, organization_id: UUID, upload_id: UUID) -> ResumableUpload | None: ...
+
+    async def advance(self, upload: ResumableUpload, offset: int, parts: Sequence[str], now: datetime) -> bool:
+        """Record stored bytes only if the row is still at upload.offset, incomplete and live (a conditional write).
+
+        False when another PATCH moved the offset first, or the upload ended.
+        """
+        ...
+
+    async def finish(self, upload_id: UUID, video_id: UUID) -> None: ...
+
+    async def end(self, organization_id: UUID, upload_id: UUID, at: datetime) -> bool:
+        """Make a live upload expire at `at`; False when there is none."""
+        ...
+
+    async def expired(self, now: datetime, limit: int) -> Sequence[ResumableUpload]: ...
+
+    async def reserved_bytes(self, organization_id: UUID) -> int:
+        """The Upload-Length of every incomplete upload of the organization: storage it has reserved."""
+        ...
+
+    async def remove(self, upload_id: UUID) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
@@ -440,6 +468,8 @@ class UnitOfWork(Protocol):
     def credits(self) -> ViewCreditRepository: ...
     @property
     def outbox(self) -> WebhookOutbox: ...
+    @property
+    def resumable_uploads(self) -> ResumableUploadRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

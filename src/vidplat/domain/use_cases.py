@@ -34,6 +34,7 @@ from vidplat.domain.ports import (
 )
 from vidplat.domain.rewards.insights import Leaderboard, VideoViewers
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
+from vidplat.domain.uploads.use_cases import AppendToUpload, CreateUpload, ExpireUploads, GetUpload, TerminateUpload
 from vidplat.domain.videos.catalog import (
     DeleteVideo,
     EditVideo,
@@ -77,6 +78,7 @@ class Policy:
     staging_ttl: timedelta = timedelta(hours=1)
     webhooks_key: bytes | None = None
     trash_retention: timedelta = timedelta(days=30)
+    upload_expiry: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +127,11 @@ class UseCases:
     deliver_webhook: DeliverWebhook
     sweep_webhooks: SweepWebhooks
     purge_trash: PurgeTrash
+    create_upload: CreateUpload
+    get_upload: GetUpload
+    append_to_upload: AppendToUpload
+    terminate_upload: TerminateUpload
+    expire_uploads: ExpireUploads
 
 
 def build_use_cases(p: Ports, policy: Policy) -> UseCases:
@@ -134,6 +141,9 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
     credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
     process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
+    upload_video = UploadVideo(p.uow, uploads, p.clock)
+    replace_video_file = ReplaceVideoFile(p.uow, uploads, p.clock)
+    get_upload = GetUpload(p.uow, p.clock)
     return UseCases(
         sign_up=SignUp(p.uow, p.hasher, p.clock, p.limiter, policy.auth.signup_per_address),
         login=Login(p.uow, p.hasher, p.limiter, issuer, p.clock),
@@ -153,8 +163,8 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         expire_subscriptions=ExpireSubscriptions(p.uow, p.clock),
         list_my_points=ListMyPoints(p.uow),
         credit_view=credit,
-        upload_video=UploadVideo(p.uow, uploads, p.clock),
-        replace_video_file=ReplaceVideoFile(p.uow, uploads, p.clock),
+        upload_video=upload_video,
+        replace_video_file=replace_video_file,
         process_upload=process,
         fail_stuck_uploads=FailStuckUploads(p.uow, process, p.clock),
         requeue_pending_uploads=RequeuePendingUploads(p.uow, p.jobs, p.clock),
@@ -179,4 +189,9 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         deliver_webhook=DeliverWebhook(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
         sweep_webhooks=SweepWebhooks(p.webhook_uow, p.jobs, p.clock),
         purge_trash=PurgeTrash(p.uow, p.storage, p.clock, policy.trash_retention),
+        create_upload=CreateUpload(p.uow, p.clock, policy.max_upload_bytes, policy.upload_expiry),
+        get_upload=get_upload,
+        append_to_upload=AppendToUpload(p.uow, p.storage, p.clock, get_upload, upload_video, replace_video_file),
+        terminate_upload=TerminateUpload(p.uow, p.storage, p.clock),
+        expire_uploads=ExpireUploads(p.uow, p.storage, p.clock),
     )

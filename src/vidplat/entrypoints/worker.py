@@ -111,6 +111,10 @@ async def purge_trash(ctx: WorkerContext) -> int:
     return await _container(ctx).use_cases.purge_trash()
 
 
+async def expire_uploads(ctx: WorkerContext) -> int:
+    return await _container(ctx).use_cases.expire_uploads()
+
+
 def make_worker(
     container: Container, *, concurrency: int = 4, timers: PartialTimersDict | None = None
 ) -> Worker[WorkerContext]:
@@ -139,6 +143,7 @@ def make_worker(
             CronJob(requeue_pending_uploads, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(sweep_webhooks, cron="* * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
             CronJob(purge_trash, cron="17 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
+            CronJob(expire_uploads, cron="*/5 * * * *", timeout=CRON_TIMEOUT_SECONDS, retries=CRON_RETRIES),
         ],
         startup=startup,
         shutdown=shutdown,

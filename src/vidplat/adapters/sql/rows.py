@@ -7,6 +7,7 @@ from uuid import UUID
 
 from advanced_alchemy.base import CommonTableAttributes, create_registry
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -160,6 +161,24 @@ class ViewCreditRow(Base):
     video_id: Mapped[UUID] = mapped_column(ForeignKey("videos.id"))
     points: Mapped[int]
     awarded_at: Mapped[datetime]
+
+
+class ResumableUploadRow(Base):
+    __tablename__ = "resumable_uploads"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"))
+    created_by: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
+    length: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    parts: Mapped[list[str]] = mapped_column(JSON)
+    title: Mapped[str] = mapped_column(String(250))
+    description: Mapped[str | None] = mapped_column(Text)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    replace_video_id: Mapped[UUID | None]
+    video_id: Mapped[UUID | None]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 _live_user = UserRow.deleted_at.is_(None)

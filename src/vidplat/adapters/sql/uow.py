@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vidplat.adapters.sql.accounts import SqlOrganizationRepository, SqlUserRepository
 from vidplat.adapters.sql.billing import SqlPlanRepository, SqlSubscriptionRepository
 from vidplat.adapters.sql.errors import connecting
+from vidplat.adapters.sql.resumable_uploads import SqlResumableUploadRepository
 from vidplat.adapters.sql.rewards import SqlViewCreditRepository
 from vidplat.adapters.sql.sessions import SqlRefreshTokenRepository, SqlSessionRepository
 from vidplat.adapters.sql.videos import SqlVideoRepository
@@ -22,6 +23,7 @@ from vidplat.domain.ports import (
     OrganizationRepository,
     PlanRepository,
     RefreshTokenRepository,
+    ResumableUploadRepository,
     SessionRepository,
     SubscriptionRepository,
     UserRepository,
@@ -117,6 +119,10 @@ class SqlUnitOfWork:
     @cached_property
     def webhooks(self) -> WebhookRepository:
         return SqlWebhookRepository(self._open())
+
+    @cached_property
+    def resumable_uploads(self) -> ResumableUploadRepository:
+        return SqlResumableUploadRepository(self._open())
 
     def _open(self) -> AsyncSession:
         if self._session is None:

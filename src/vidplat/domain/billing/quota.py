@@ -20,8 +20,8 @@ USERS_FULL = "The organization's plan allows no more users."
 
 
 async def storage_used(uow: UnitOfWork, organization_id: UUID) -> int:
-    """Every byte counted against the plan; what else reserves storage (resumable uploads) adds here."""
-    return await uow.videos.storage_bytes(organization_id)
+    """Every byte counted against the plan: videos, and what incomplete resumable uploads reserved."""
+    return await uow.videos.storage_bytes(organization_id) + await uow.resumable_uploads.reserved_bytes(organization_id)
 
 
 async def usage(uow: UnitOfWork, organization_id: UUID) -> Usage:
@@ -30,13 +30,13 @@ async def usage(uow: UnitOfWork, organization_id: UUID) -> Usage:
     )
 
 
-async def has_room(uow: UnitOfWork, organization_id: UUID, now: datetime) -> None:
+async def has_room(uow: UnitOfWork, organization_id: UUID, now: datetime, *, releasing: int = 0) -> None:
     """Refuse early, before any byte is stored, when the organization has no storage left at all.
 
     Advisory (no lock): `reserve` in the writing transaction is what enforces the quota.
     """
     limit = (await effective_plan(uow, organization_id, now)).max_storage_bytes
-    if limit is not None and await storage_used(uow, organization_id) >= limit:
+    if limit is not None and await storage_used(uow, organization_id) - releasing >= limit:
         raise QuotaExceeded(STORAGE_FULL)
 
 

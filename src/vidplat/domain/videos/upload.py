@@ -77,6 +77,7 @@ class UploadCommand:
     title: str
     description: str | None
     chunks: AsyncIterator[bytes]
+    reserved: int = 0  # bytes a resumable upload already reserved for this file
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class UploadVideo:
         title, description = clean_title(cmd.title), clean_description(cmd.description)
         video_id = new_id()
         async with self.uow(read_only=True) as uow:
-            await quota.has_room(uow, principal.organization_id, self.clock.now())
+            await quota.has_room(uow, principal.organization_id, self.clock.now(), releasing=cmd.reserved)
         key, size = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
         now = self.clock.now()
         video = Video(
@@ -108,7 +109,7 @@ class UploadVideo:
         )
         async with self.uploads.recording(key), self.uow() as uow:
             # The size is known only now that the bytes are stored: a refusal here drops them.
-            await quota.reserve(uow, principal.organization_id, size, now)
+            await quota.reserve(uow, principal.organization_id, size, now, releasing=cmd.reserved)
             await uow.videos.add(video)
             await uow.commit()
         await self.uploads.hand_over(self.uow, self.clock, video.id, key)
@@ -120,6 +121,7 @@ class ReplaceCommand:
     title: str | None
     description: str | None
     chunks: AsyncIterator[bytes]
+    reserved: int = 0  # bytes a resumable upload already reserved for this file
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,7 @@ class ReplaceVideoFile:
         async with self.uow(read_only=True) as uow:
             if await uow.videos.get(principal.organization_id, video_id) is None:
                 raise VideoNotFound
-            await quota.has_room(uow, principal.organization_id, self.clock.now())
+            await quota.has_room(uow, principal.organization_id, self.clock.now(), releasing=cmd.reserved)
         key, size = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
         async with self.uploads.recording(key), self.uow() as uow:
             await uow.organizations.lock(principal.organization_id)  # the organization before the row
@@ -146,7 +148,11 @@ class ReplaceVideoFile:
                 raise VideoNotFound
             # The upload it supersedes stops counting; the served file counts until the new one is published.
             await quota.reserve(
-                uow, principal.organization_id, size, self.clock.now(), releasing=video.pending_bytes or 0
+                uow,
+                principal.organization_id,
+                size,
+                self.clock.now(),
+                releasing=(video.pending_bytes or 0) + cmd.reserved,
             )
             video.title = title or video.title
             video.description = description if description is not None else video.description

@@ -26,6 +26,8 @@ from vidplat.entrypoints.http.problems import exception_handlers
 from vidplat.entrypoints.http.request_id import RequestId
 from vidplat.entrypoints.http.security import authentication, provide_principal, provide_use_cases
 from vidplat.entrypoints.http.streaming import StreamingController
+from vidplat.entrypoints.http.tus import TusController
+from vidplat.entrypoints.http.tus_headers import EXPOSED_HEADERS, add_tus_resumable
 from vidplat.entrypoints.http.users import MeController, UserController
 from vidplat.entrypoints.http.videos import VideoController
 from vidplat.entrypoints.http.webhooks import WebhookController
@@ -57,6 +59,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             VideoController,
             StreamingController,
             WebhookController,
+            TusController,
             *ops_handlers,
             *metrics_handlers,
             InsightsController,
@@ -73,7 +76,10 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
         middleware=[authentication],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        before_send=[add_tus_resumable],
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins), expose_headers=EXPOSED_HEADERS)
+        if settings.cors_origins
+        else None,
         openapi_config=OpenAPIConfig(
             title="vidplat",
             version="1.0.0",

@@ -63,7 +63,13 @@ _CODE_BY_STATUS = {
 
 
 # Codes only the HTTP layer sends, beside the generic one of each status above.
-_HTTP_CODES = {400: ("malformed_request",), 431: ("headers_too_large",), 500: ("internal_error",)}
+_HTTP_CODES = {
+    400: ("malformed_request",),
+    412: ("tus_version_unsupported",),  # entrypoints/http/tus_headers.py
+    415: ("unsupported_content_type",),  # a tus PATCH that is not application/offset+octet-stream
+    431: ("headers_too_large",),
+    500: ("internal_error",),
+}
 
 
 def status_of(kind: type[e.DomainError]) -> int:
