@@ -147,18 +147,20 @@ async def run_in_gap(db: Database, gap: Gap, paused: asyncio.Task[Any], other: A
     racer = asyncio.ensure_future(other)
 
     async def settled() -> bool | None:
-        if racer.done():
-            return True
-        async with db.engine.connect() as connection:
-            waiting = await connection.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-        return True if waiting else None
+        return True if racer.done() or await lock_waiters(db) else None
 
     await eventually(settled, within=WITHIN, what="the second writer committing or waiting for a row lock")
     gap.resume.set()
     await asyncio.wait_for(asyncio.gather(paused, racer, return_exceptions=True), WITHIN)
     return await racer
+
+
+async def lock_waiters(db: Database) -> int:
+    """How many sessions of the test's database are waiting for a lock (PostgreSQL)."""
+    async with db.engine.connect() as connection:
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(waiting or 0)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.integration.conftest import eventually
+from tests.integration.races import lock_waiters
 from tests.integration.sql_fixtures import Database
 from tests.integration.webhook_scene import endpoint, event, tenant
 from vidplat.domain.pagination import PageRequest
@@ -182,14 +183,7 @@ async def test_an_endpoint_deleted_while_an_event_is_recorded_waits_and_takes_th
 
         async def blocked() -> bool | None:
             assert not deleting.done(), "the delete did not wait for the recording transaction"
-            async with db.engine.connect() as connection:
-                waiting = await connection.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-            return True if waiting else None
+            return True if await lock_waiters(db) else None
 
         await eventually(blocked, within=30, what="the delete waiting for the endpoint's lock")
         await recording.commit()
@@ -224,14 +218,7 @@ async def test_two_workers_claiming_one_delivery_at_once_make_one_attempt(db: Da
 
         async def blocked() -> bool | None:
             assert not second.done(), "the second claim did not wait for the first"
-            async with db.engine.connect() as connection:
-                waiting = await connection.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-            return True if waiting else None
+            return True if await lock_waiters(db) else None
 
         await eventually(blocked, within=30, what="the second claim waiting for the row")
         await first.commit()
