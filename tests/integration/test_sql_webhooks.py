@@ -14,12 +14,22 @@ from tests.integration.races import lock_waiters
 from tests.integration.sql_fixtures import Database
 from tests.integration.webhook_scene import endpoint, event, tenant
 from vidplat.domain.pagination import PageRequest
-from vidplat.domain.webhooks.model import DeliveryStatus, EventType
+from vidplat.domain.webhooks.model import DeliveryStatus, Endpoint, EventType, WebhookEvent
 
 
 async def _count(db: Database, table: str) -> int:
     async with db.engine.connect() as connection:
         return int(await connection.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
+
+
+async def _pending(db: Database, hook: Endpoint, happened: WebhookEvent) -> None:
+    """The endpoint, then the event in a transaction of its own: one delivery waits for it."""
+    async with db.uow() as uow:
+        await uow.webhooks.add(hook)
+        await uow.commit()
+    async with db.uow() as uow:
+        await uow.outbox.record(happened)
+        await uow.commit()
 
 
 async def test_an_event_gets_one_pending_delivery_per_endpoint_of_its_organization_that_wants_it(db: Database) -> None:
@@ -80,12 +90,7 @@ async def test_an_organization_without_endpoints_records_no_event(db: Database) 
 async def test_the_body_is_the_event_as_json_with_type_timestamp_and_data(db: Database) -> None:
     ours = await tenant(db)
     hook, happened = endpoint(ours.org), event(ours.org)
-    async with db.uow() as uow:
-        await uow.webhooks.add(hook)
-        await uow.commit()
-    async with db.uow() as uow:
-        await uow.outbox.record(happened)
-        await uow.commit()
+    await _pending(db, hook, happened)
     async with db.uow() as uow:
         [due] = await uow.webhooks.due(happened.occurred_at, 10)
         attempt = await uow.webhooks.claim(due.id, happened.occurred_at, happened.occurred_at + timedelta(minutes=1))
@@ -103,12 +108,7 @@ async def test_the_body_is_the_event_as_json_with_type_timestamp_and_data(db: Da
 async def test_a_claimed_delivery_is_not_claimed_again_until_its_claim_runs_out(db: Database) -> None:
     ours = await tenant(db)
     happened = event(ours.org)
-    async with db.uow() as uow:
-        await uow.webhooks.add(endpoint(ours.org))
-        await uow.commit()
-    async with db.uow() as uow:
-        await uow.outbox.record(happened)
-        await uow.commit()
+    await _pending(db, endpoint(ours.org), happened)
     now = happened.occurred_at
     async with db.uow() as uow:
         [due] = await uow.webhooks.due(now, 10)
@@ -196,12 +196,7 @@ async def test_an_endpoint_deleted_while_an_event_is_recorded_waits_and_takes_th
 async def test_two_workers_claiming_one_delivery_at_once_make_one_attempt(db: Database) -> None:
     ours = await tenant(db)
     happened = event(ours.org)
-    async with db.uow() as uow:
-        await uow.webhooks.add(endpoint(ours.org))
-        await uow.commit()
-    async with db.uow() as uow:
-        await uow.outbox.record(happened)
-        await uow.commit()
+    await _pending(db, endpoint(ours.org), happened)
     now, until = happened.occurred_at, happened.occurred_at + timedelta(minutes=1)
     async with db.uow(read_only=True) as uow:
         [due] = await uow.webhooks.due(now, 10)
