@@ -14,7 +14,7 @@ from bench.context import Bench
 from bench.rawhttp import Api
 from bench.results import Row, median
 from bench.s3stack import S3Stack, start_s3_stack
-from bench.scenarios.pairs import alternate, errors_note, repeated
+from bench.scenarios.pairs import alternate, download_row, errors_note, repeated
 from bench.scenarios.upload import MAX_GROWTH_MB, RssSampler
 from bench.services import Throwaway
 from bench.uploads import upload, wait_processed
@@ -45,20 +45,7 @@ async def _download(bench: Bench, stack: S3Stack, clients: int) -> Row:
     ours = Load(f"http://127.0.0.1:{stack.port}{stack.stream_path}", "get.lua", (stack.token,), clients, threads)
     store = Load(direct, "get.lua", ("",), clients, threads)
     mine, theirs = await alternate(bench, ours, store, bench.profile.stream_s)
-    value, reference = median([r.mb_per_s for r in mine]), median([r.mb_per_s for r in theirs])
-    ratio = value / reference
-    return Row(
-        scenario="S9",
-        what=f"{clients} client{'s' if clients > 1 else ''} /stream, S3 proxy",
-        value=value,
-        unit="MB/s",
-        reference=f"direct S3 GET {reference:,.0f} MB/s",
-        ratio=ratio,
-        target=">= 70% of direct GET",
-        passed=ratio >= TARGET and not any(r.errors for r in mine),
-        runs=[r.mb_per_s for r in mine],
-        note=errors_note("/stream", mine),
-    )
+    return download_row("S9", clients, mine, theirs, against="direct S3 GET", at_least=TARGET, via=", S3 proxy")
 
 
 async def _redirect(bench: Bench, stack: S3Stack) -> Row:

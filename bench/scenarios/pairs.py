@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.context import Bench
+from bench.results import Row, median
 from bench.wrk import Load, WrkResult, run_wrk
 
 
@@ -29,3 +30,30 @@ async def repeated(bench: Bench, load: Load, seconds: int) -> list[WrkResult]:
 def errors_note(label: str, results: list[WrkResult]) -> str:
     errors = sum(r.errors for r in results)
     return f"{label}: {errors} failed requests" if errors else ""
+
+
+def download_row(
+    scenario: str,
+    clients: int,
+    mine: list[WrkResult],
+    theirs: list[WrkResult],
+    *,
+    against: str,
+    at_least: float,
+    via: str = "",
+) -> Row:
+    """MB/s of /stream downloads against the same downloads from `against`; passes at `at_least` of it."""
+    value, reference = median([r.mb_per_s for r in mine]), median([r.mb_per_s for r in theirs])
+    ratio = value / reference
+    return Row(
+        scenario=scenario,
+        what=f"{clients} client{'s' if clients > 1 else ''} /stream{via}",
+        value=value,
+        unit="MB/s",
+        reference=f"{against} {reference:,.0f} MB/s",
+        ratio=ratio,
+        target=f">= {at_least:.0%} of {against}",
+        passed=ratio >= at_least and not any(r.errors for r in mine),
+        runs=[r.mb_per_s for r in mine],
+        note=errors_note("/stream", mine),
+    )

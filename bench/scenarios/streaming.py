@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench.context import Bench
 from bench.results import Row, median
-from bench.scenarios.pairs import alternate, errors_note, repeated
+from bench.scenarios.pairs import alternate, download_row, errors_note, repeated
 from bench.wrk import Load, WrkResult
 
 HALF = 0.5
@@ -17,22 +17,7 @@ async def whole_file(bench: Bench, scenario: str, clients: int) -> list[Row]:
     ours = Load(bench.base + bench.stream_path, "get.lua", (bench.world.admin_token,), clients, threads)
     nginx = Load(bench.nginx_url, "get.lua", ("",), clients, threads)
     mine, theirs = await alternate(bench, ours, nginx, bench.profile.stream_s)
-    value, reference = median([r.mb_per_s for r in mine]), median([r.mb_per_s for r in theirs])
-    ratio = value / reference
-    return [
-        Row(
-            scenario=scenario,
-            what=f"{clients} client{'s' if clients > 1 else ''} /stream",
-            value=value,
-            unit="MB/s",
-            reference=f"nginx {reference:,.0f} MB/s",
-            ratio=ratio,
-            target=">= 50% of nginx",
-            passed=ratio >= HALF and not any(r.errors for r in mine),
-            runs=[r.mb_per_s for r in mine],
-            note=errors_note("/stream", mine),
-        )
-    ]
+    return [download_row(scenario, clients, mine, theirs, against="nginx", at_least=HALF)]
 
 
 async def s1(bench: Bench) -> list[Row]:
