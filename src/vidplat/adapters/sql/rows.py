@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import CommonTableAttributes, create_registry
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -137,6 +139,8 @@ class VideoRow(Base):
     deleted_at: Mapped[datetime | None]
     pending_bytes: Mapped[int | None] = mapped_column(BigInteger)
     purged_at: Mapped[datetime | None]
+    progress: Mapped[int | None] = mapped_column(SmallInteger)
+    renditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
 
 class VideoCountRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +18,7 @@ from vidplat.adapters.sql.rows import VideoCountRow, VideoRow
 from vidplat.domain import topics
 from vidplat.domain.pagination import Page, PageRequest
 from vidplat.domain.videos.model import Video, VideoField, VideoStatus
+from vidplat.domain.videos.renditions import Rendition
 
 # A video's row has exactly the entity's fields.
 _FIELDS = tuple(field.name for field in fields(Video))
@@ -27,12 +28,15 @@ def _values(video: Video, names: Iterable[str] = _FIELDS) -> dict[str, Any]:
     values = {name: getattr(video, name) for name in names}
     if "status" in values:
         values["status"] = video.status.value
+    if "renditions" in values:
+        values["renditions"] = [asdict(rendition) for rendition in video.renditions]
     return values
 
 
 def _video(row: VideoRow) -> Video:
     values = {name: getattr(row, name) for name in _FIELDS}
     values["status"] = VideoStatus(row.status)
+    values["renditions"] = tuple(Rendition(**rendition) for rendition in row.renditions)
     return Video(**values)
 
 

@@ -16,3 +16,8 @@ def media_key(staged_key: str) -> str:
 
 def thumbnail_key(media: str) -> str:
     return f"{media}.jpg"
+
+
+def hls_prefix(media: str) -> str:
+    """Where a published file's renditions live: master.m3u8, one folder per rendition, the storyboard."""
+    return f"{media}.hls/"

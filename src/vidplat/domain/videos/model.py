@@ -9,6 +9,7 @@ from typing import Literal
 from uuid import UUID
 
 from vidplat.domain.errors import InvalidInput
+from vidplat.domain.videos.renditions import Rendition
 
 MAX_TITLE = 250
 MAX_DESCRIPTION = 5000
@@ -75,6 +76,8 @@ VideoField = Literal[
     "deleted_at",
     "pending_bytes",
     "purged_at",
+    "progress",
+    "renditions",
 ]
 
 
@@ -110,6 +113,9 @@ class Video:
     deleted_at: datetime | None = None
     pending_bytes: int | None = None  # the size of the pending upload, which counts toward the quota
     purged_at: datetime | None = None  # left the trash for good: files removed, row kept for its credits
+    progress: int | None = None  # 0..100 while processing, 100 once ready, None after a failure
+    # The HLS renditions of the served file (under hls_prefix(storage_key)); empty until it has them.
+    renditions: tuple[Rendition, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Video) and other.id == self.id

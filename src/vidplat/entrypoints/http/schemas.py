@@ -14,6 +14,7 @@ from vidplat.domain.billing.model import Plan
 from vidplat.domain.billing.queries import OrganizationOverview, SubscriptionState
 from vidplat.domain.rewards.model import ViewCredit
 from vidplat.domain.videos.model import MAX_DESCRIPTION, MAX_TITLE, Video, VideoStatus
+from vidplat.domain.videos.renditions import Rendition
 from vidplat.entrypoints.http.text import Line, Multiline
 
 # Every text field refuses control characters (text.py); passwords are hashed, never stored, so take any.
@@ -208,6 +209,17 @@ class PointsOut(Struct):
     next_cursor: str | None = None
 
 
+class RenditionOut(Struct):
+    name: str
+    width: int
+    height: int
+    bandwidth: int
+
+    @classmethod
+    def of(cls, r: Rendition) -> RenditionOut:
+        return cls(name=r.name, width=r.width, height=r.height, bandwidth=r.bandwidth)
+
+
 class VideoOut(Struct):
     id: UUID
     title: str
@@ -224,6 +236,8 @@ class VideoOut(Struct):
     updated_at: datetime
     deleted_at: datetime | None
     replacement_pending: bool = False
+    progress: int | None = None
+    renditions: list[RenditionOut] = []
 
     @classmethod
     def of(cls, v: Video) -> VideoOut:
@@ -243,6 +257,8 @@ class VideoOut(Struct):
             updated_at=v.updated_at,
             deleted_at=v.deleted_at,
             replacement_pending=v.replacement_pending,
+            progress=v.progress,
+            renditions=[RenditionOut.of(r) for r in v.renditions],
         )
 
 
