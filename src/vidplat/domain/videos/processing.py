@@ -190,7 +190,7 @@ class FailStuckUploads:
     uow: UnitOfWorkFactory
     process: ProcessUpload
     clock: Clock
-    max_age: timedelta = timedelta(hours=6)
+    max_age: timedelta = timedelta(hours=24)
 
     async def __call__(self) -> int:
         async with self.uow(read_only=True) as uow:
