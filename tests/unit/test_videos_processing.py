@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from tests.unit.factories import Tenant, World, mp4_bytes, publish_video, run_jobs, stream, upload
-from tests.unit.fakes import DEFAULT_MEDIA, UNREADABLE, FakeMediaProbe, fake_hls_keys
+from tests.unit.fakes import DEFAULT_MEDIA, UNREADABLE, UNTRANSCODABLE, FakeMediaProbe, fake_hls_keys
 from vidplat.domain.videos.keys import hls_prefix, media_key, thumbnail_key
 from vidplat.domain.videos.model import MediaInfo, Video, VideoStatus
 from vidplat.domain.videos.processing import FailStuckUploads, RequeuePendingUploads
@@ -221,7 +221,7 @@ async def test_uploads_pending_too_long_are_failed(world: World, acme: Tenant) -
 async def test_a_stuck_replacement_fails_but_keeps_serving_the_old_file(world: World, acme: Tenant) -> None:
     video = await publish_video(world, acme.admin.principal)
     await replace_file(world, acme, video, mp4_bytes())
-    world.clock.advance(hours=7)
+    world.clock.advance(hours=25)
 
     assert await FailStuckUploads(world.uow, world.process(), world.clock)() == 1
 
@@ -249,3 +249,78 @@ async def test_every_pending_upload_is_requeued_and_nothing_else(world: World, a
     assert world.store.videos[replaced.id].pending_key is None
     assert world.store.videos[ready.id].pending_key is None
     assert await RequeuePendingUploads(world.uow, world.jobs, world.clock)() == 0
+
+
+async def test_a_source_that_fails_to_transcode_fails_the_upload_and_leaves_nothing(
+    world: World, acme: Tenant
+) -> None:
+    video, key = await staged(world, acme, mp4_bytes(tail=UNTRANSCODABLE))
+
+    await world.process()(video.id, key)
+
+    stored = world.store.videos[video.id]
+    assert (stored.status, stored.progress, stored.renditions) == (VideoStatus.FAILED, None, ())
+    assert stored.failure_reason == "The video data is damaged or incomplete."
+    assert not world.storage.files
+
+
+async def test_progress_is_written_every_five_points_or_after_ten_seconds_and_100_only_once_ready(
+    world: World, acme: Tenant
+) -> None:
+    video, key = await staged(world, acme)
+    assert world.store.videos[video.id].progress == 0
+    world.transcoder.percents = (2, 4, 6, 7, 8, 100)
+    seen: list[int | None] = []
+
+    async def before_each(percent: int) -> None:
+        seen.append(world.store.videos[video.id].progress)
+        if percent == 8:
+            world.clock.advance(seconds=10)  # a slow stretch: one point is worth a write now
+
+    world.transcoder.during = before_each
+
+    await world.process()(video.id, key)
+
+    assert seen == [0, 0, 0, 6, 6, 8]  # 100 from the transcoder is held back at 99 until the publish
+    stored = world.store.videos[video.id]
+    assert (stored.status, stored.progress) == (VideoStatus.READY, 100)
+    assert [r.name for r in stored.renditions] == ["240p", "360p", "480p", "720p"]
+
+
+async def test_a_replacement_leaves_the_served_videos_progress_at_100(world: World, acme: Tenant) -> None:
+    video = await publish_video(world, acme.admin.principal)
+    await replace_file(world, acme, video, mp4_bytes(5000))
+    seen: list[int | None] = []
+
+    async def before_each(percent: int) -> None:
+        seen.append(world.store.videos[video.id].progress)
+
+    world.transcoder.during = before_each
+
+    await run_jobs(world)
+
+    assert set(seen) == {100}
+    assert world.store.videos[video.id].progress == 100
+
+
+async def test_an_upload_replaced_mid_transcode_stops_and_leaves_nothing_of_its_own(
+    world: World, acme: Tenant
+) -> None:
+    video, first = await staged(world, acme)
+    newer: list[str] = []
+
+    async def replace_once(percent: int) -> None:
+        if not newer:
+            newer.append(await replace_file(world, acme, video, mp4_bytes(4000)))
+
+    world.transcoder.during = replace_once
+
+    await world.process()(video.id, first)
+
+    assert world.transcoder.sources[1:] == []  # the next progress write stopped the first transcode
+    stored = world.store.videos[video.id]
+    assert (stored.status, stored.pending_key, stored.progress) == (VideoStatus.PROCESSING, newer[0], 0)
+    assert set(world.storage.files) == {newer[0]}
+    world.transcoder.during = None
+    await world.process()(video.id, newer[0])
+    assert set(world.storage.files) == published_files(newer[0])
