@@ -251,9 +251,7 @@ async def test_every_pending_upload_is_requeued_and_nothing_else(world: World, a
     assert await RequeuePendingUploads(world.uow, world.jobs, world.clock)() == 0
 
 
-async def test_a_source_that_fails_to_transcode_fails_the_upload_and_leaves_nothing(
-    world: World, acme: Tenant
-) -> None:
+async def test_a_source_that_fails_to_transcode_fails_the_upload_and_leaves_nothing(world: World, acme: Tenant) -> None:
     video, key = await staged(world, acme, mp4_bytes(tail=UNTRANSCODABLE))
 
     await world.process()(video.id, key)
@@ -303,9 +301,7 @@ async def test_a_replacement_leaves_the_served_videos_progress_at_100(world: Wor
     assert world.store.videos[video.id].progress == 100
 
 
-async def test_an_upload_replaced_mid_transcode_stops_and_leaves_nothing_of_its_own(
-    world: World, acme: Tenant
-) -> None:
+async def test_an_upload_replaced_mid_transcode_stops_and_leaves_nothing_of_its_own(world: World, acme: Tenant) -> None:
     video, first = await staged(world, acme)
     newer: list[str] = []
 
