@@ -16,7 +16,7 @@ from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.errors import InvalidToken, PayloadTooLarge
 from vidplat.domain.ports import LockUnavailable, StoredObject, TranscodeFailed, UnreadableMedia
-from vidplat.domain.videos.model import MediaInfo, PlaybackClaims
+from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, PlaybackKind
 from vidplat.domain.videos.renditions import Rendition, Rung, TranscodeResult, select_renditions
 
 __all__ = [
@@ -117,16 +117,23 @@ class FakeTokenCodec:
 
 
 class FakeUrlSigner:
-    """Grants bound to (user, session, video, expiry); tampered, other-video or expired ones raise InvalidToken."""
+    """Grants bound to (user, session, kind, expiry, video); tampered, other-video or expired ones are refused."""
 
-    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str:
-        return _seal(f"play|{claims.user_id}|{claims.session_id}|{video_id}|{expires_at.isoformat()}")
+    def sign(self, claims: PlaybackClaims, video_id: UUID) -> str:
+        fields = (claims.user_id, claims.session_id, claims.kind.value, video_id, claims.expires_at.isoformat())
+        return _seal("|".join(["play", *map(str, fields)]))
 
     def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
-        user, session, video, expires = _unseal(token, "play", 4)
-        if UUID(video) != video_id or now >= datetime.fromisoformat(expires):
+        user, session, kind, video, expires = _unseal(token, "play", 5)
+        claims = PlaybackClaims(
+            user_id=UUID(user),
+            session_id=UUID(session),
+            kind=PlaybackKind(kind),
+            expires_at=datetime.fromisoformat(expires),
+        )
+        if UUID(video) != video_id or now >= claims.expires_at:
             raise InvalidToken
-        return PlaybackClaims(user_id=UUID(user), session_id=UUID(session))
+        return claims
 
 
 class FakeLock:

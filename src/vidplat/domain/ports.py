@@ -58,12 +58,12 @@ class TokenCodec(Protocol):
 
 
 class UrlSigner(Protocol):
-    """Signs short-lived playback grants (user and session, video, expiry) with its own key."""
+    """Signs playback grants (user and session, kind, expiry, video) with its own key."""
 
-    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str: ...
+    def sign(self, claims: PlaybackClaims, video_id: UUID) -> str: ...
 
     def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
-        """Whom the token was issued to; raises InvalidToken when tampered, expired or for another video."""
+        """What the token was issued as; raises InvalidToken when tampered, expired or for another video."""
         ...
 
 
