@@ -44,3 +44,13 @@ async def give_renditions(uow: UnitOfWorkFactory, storage: Storage, video_id: UU
         await unit.videos.update(video, "renditions")
         await unit.commit()
     return video
+
+
+async def forget_renditions(uow: UnitOfWorkFactory, video_id: UUID) -> None:
+    """Make the video look published before processing made renditions (their objects stay)."""
+    async with uow() as unit:
+        video = await unit.videos.get_any(video_id, for_update=True)
+        assert video is not None
+        video.renditions = ()
+        await unit.videos.update(video, "renditions")
+        await unit.commit()

@@ -13,7 +13,7 @@ import m3u8  # type: ignore[import-untyped]
 import pytest
 
 from tests.api.helpers import Account, Api, Json, assert_problem
-from tests.hls import give_renditions
+from tests.hls import forget_renditions, give_renditions
 from vidplat.domain.videos.delivery import SEGMENT_GRACE
 
 PLAYBACK_TTL = timedelta(seconds=300)  # VIDPLAT_PLAYBACK_URL_TTL_SECONDS's default
@@ -204,7 +204,8 @@ async def test_playlists_and_init_segments_do_not_credit_the_first_media_segment
 
 async def test_a_video_without_renditions_answers_video_not_ready(api: Api) -> None:
     admin = await api.signup()
-    video = await api.upload_ready(admin)  # ready, but processed before it had renditions
+    video = await api.upload_ready(admin)
+    await api.run(lambda: forget_renditions(api.container.use_cases.get_video.uow, UUID(video["id"])))
     base = f"/api/v1/videos/{video['id']}"
 
     for path in ("hls/master.m3u8", "hls/240p/index.m3u8", "hls/240p/init.mp4", "hls/240p/seg_00000.m4s"):
