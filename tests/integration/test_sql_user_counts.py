@@ -18,10 +18,15 @@ async def assert_counts_match_the_rows(db: Database, *orgs: Organization) -> Non
     for org in orgs:
         async with db.engine.connect() as connection:
             counted = {
-                role: await connection.scalar(
-                    select(func.count())
-                    .select_from(UserRow)
-                    .where(UserRow.organization_id == org.id, UserRow.deleted_at.is_(None), UserRow.role == role.value)
+                role: int(
+                    await connection.scalar(
+                        select(func.count())
+                        .select_from(UserRow)
+                        .where(
+                            UserRow.organization_id == org.id, UserRow.deleted_at.is_(None), UserRow.role == role.value
+                        )
+                    )
+                    or 0
                 )
                 for role in Role
             }
