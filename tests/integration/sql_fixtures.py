@@ -37,7 +37,7 @@ NOW = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 Entity = Organization | User | Session | RefreshToken | Subscription | Video | ViewCredit
 _TENANT_TABLES = (
     "resumable_uploads, webhook_deliveries, webhook_events, webhook_endpoints, "
-    "video_counts, view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
+    "user_counts, video_counts, view_credits, videos, subscriptions, refresh_tokens, sessions, users, organizations"
 )
 
 

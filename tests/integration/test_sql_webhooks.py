@@ -66,6 +66,37 @@ async def test_an_event_gets_one_pending_delivery_per_endpoint_of_its_organizati
     assert [d.id for d in due] == [delivery.id]
 
 
+async def test_events_of_several_organizations_recorded_at_once_each_reach_only_their_own_endpoints(
+    db: Database,
+) -> None:
+    ours, theirs, silent = await tenant(db), await tenant(db), await tenant(db)
+    our_hook, only_failures, their_hook = (
+        endpoint(ours.org),
+        endpoint(ours.org, "https://b.example.com/", EventType.VIDEO_FAILED),
+        endpoint(theirs.org),
+    )
+    async with db.uow() as uow:
+        for hook in (our_hook, only_failures, their_hook):
+            await uow.webhooks.add(hook)
+        await uow.commit()
+    happened = [event(ours.org), event(ours.org), event(theirs.org), event(silent.org)]
+    async with db.uow() as uow:
+        await uow.outbox.record(*happened)
+        await uow.commit()
+
+    async with db.uow(read_only=True) as uow:
+        logs = [
+            await uow.webhooks.deliveries(t.org.id, h.id, PageRequest())
+            for t, h in ((ours, our_hook), (ours, only_failures), (theirs, their_hook))
+        ]
+    assert [sorted(d.event_id for d in log.items) if log else None for log in logs] == [
+        sorted(e.id for e in happened[:2]),
+        [],
+        [happened[2].id],
+    ]
+    assert await _count(db, "webhook_events") == 3  # the organization without endpoints keeps none
+
+
 async def test_an_event_whose_transaction_rolls_back_leaves_nothing_to_deliver(db: Database) -> None:
     ours = await tenant(db)
     async with db.uow() as uow:

@@ -465,9 +465,10 @@ class FakeWebhookOutbox(_Repository[WebhookEvent]):
 
     name = "events"
 
-    async def record(self, event: WebhookEvent) -> None:
+    async def record(self, *events: WebhookEvent) -> None:
         await self._call()
-        self.table.insert(event)
+        for event in events:
+            self.table.insert(event)
 
 
 class NoResumableUploads:

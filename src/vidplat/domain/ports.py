@@ -518,8 +518,8 @@ class UnitOfWorkFactory(Protocol):
 
 
 class WebhookOutbox(Protocol):
-    async def record(self, event: WebhookEvent) -> None:
-        """Keep the event, with one pending delivery per endpoint of its organization that wants it."""
+    async def record(self, *events: WebhookEvent) -> None:
+        """Keep each event, with one pending delivery per endpoint of its organization that wants it."""
         ...
 
 

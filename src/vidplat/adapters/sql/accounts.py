@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Key, Rows, contains
-from vidplat.adapters.sql.rows import OrganizationRow, UserRow
+from vidplat.adapters.sql.rows import OrganizationRow, UserCountRow, UserRow
 from vidplat.domain import topics
 from vidplat.domain.accounts.model import Organization, Role, User, UserField, org_name_key
 from vidplat.domain.pagination import Page, PageRequest
@@ -132,13 +132,21 @@ class SqlUserRepository:
         if email_query:
             filters.append(contains(UserRow.email, email_query))
         key = Key((UserRow.created_at,), UserRow.id)  # ix_users_live_page
-        return await self._rows.page(page, user_from_row, *filters, key=key, newest_first=False)
+        # A search counts its matches (the trigram index finds them); otherwise the kept counts answer.
+        total = None if email_query else await self._counted(organization_id, role)
+        return await self._rows.page(page, user_from_row, *filters, key=key, newest_first=False, total=total)
 
     async def count_admins(self, organization_id: UUID) -> int:
-        return await self._rows.count(*_active(organization_id), UserRow.role == Role.ADMIN.value)
+        return await self._counted(organization_id, Role.ADMIN)
 
     async def count_active(self, organization_id: UUID) -> int:
-        return await self._rows.count(*_active(organization_id))
+        return await self._counted(organization_id, None)
+
+    async def _counted(self, organization_id: UUID, role: Role | None) -> int:
+        """Active users (of one role): one row of the counts that triggers on users keep (user_counts)."""
+        counted = getattr(UserCountRow, role.value) if role else UserCountRow.admin + UserCountRow.member
+        total = await self._session.scalar(select(counted).where(UserCountRow.organization_id == organization_id))
+        return int(total or 0)
 
     async def add_points(self, points: Mapping[UUID, int]) -> None:
         if not points:
@@ -156,7 +164,7 @@ class SqlUserRepository:
         )
 
     async def leaderboard(self, organization_id: UUID, page: PageRequest) -> Page[Standing]:
-        # ix_users_leaderboard (partial on active users) serves the filter, the order and the count.
+        # ix_users_leaderboard (partial on active users) serves the filter and the order.
         active = _active(organization_id)
         rows = await self._session.execute(
             select(UserRow.id, UserRow.email, UserRow.points)
@@ -165,9 +173,8 @@ class SqlUserRepository:
             .limit(page.limit)
             .offset(page.offset)
         )
-        total = await self._session.scalar(select(func.count()).select_from(UserRow).where(*active))
         items = [Standing(user_id=r.id, email=r.email, points=r.points) for r in rows]
-        return Page(items, total or 0, page.limit, page.offset)
+        return Page(items, await self._counted(organization_id, None), page.limit, page.offset)
 
 
 def _active(organization_id: UUID) -> list[ColumnElement[bool]]:

@@ -155,6 +155,16 @@ class VideoCountRow(Base):
     trashed: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
+class UserCountRow(Base):
+    """An organization's active users by role, kept by triggers on users."""
+
+    __tablename__ = "user_counts"
+
+    organization_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    admin: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    member: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
 class ViewCreditRow(Base):
     __tablename__ = "view_credits"
     __table_args__ = (UniqueConstraint("user_id", "video_id", name="uq_view_credits_user_video"),)
@@ -298,10 +308,15 @@ Index(
     sqlite_where=_live_user,
 )
 Index("ix_view_credits_user_ledger", ViewCreditRow.user_id, ViewCreditRow.awarded_at, ViewCreditRow.id)
-# Substring search (ILIKE '%q%') on PostgreSQL; SQLite has no equivalent and scans one organization.
-for _table, _column in (("videos", VideoRow.title), ("users", UserRow.email)):
+# Substring search (ILIKE '%q%') on PostgreSQL, within one organization (btree_gin): a search
+# rechecks its own organization's candidates only. SQLite has no equivalent and scans one organization.
+for _table, _organization, _column in (
+    ("videos", VideoRow.organization_id, VideoRow.title),
+    ("users", UserRow.organization_id, UserRow.email),
+):
     Index(
         f"ix_{_table}_{_column.key}_trgm",
+        _organization,
         _column,
         postgresql_using="gin",
         postgresql_ops={_column.key: "gin_trgm_ops"},

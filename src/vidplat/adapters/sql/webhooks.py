@@ -56,18 +56,24 @@ class SqlWebhookOutbox:
         self._session = session
         self._recorded = recorded
 
-    async def record(self, event: WebhookEvent) -> None:
-        # Key-share locked: an endpoint being deleted waits for this transaction, so a delivery
-        # never points at an endpoint that is gone (and a deleted one gets none).
-        endpoints = await self._session.scalars(
-            select(WebhookEndpointRow)
-            .where(WebhookEndpointRow.organization_id == event.organization_id)
-            .with_for_update(key_share=True)
-        )
-        wanting = [row.id for row in endpoints if event.type.value in row.events.split()]
-        if not wanting:
+    async def record(self, *events: WebhookEvent) -> None:
+        if not events:
             return
-        self._session.add(
+        # Key-share locked: an endpoint being deleted waits for this transaction, so a delivery
+        # never points at an endpoint that is gone (and a deleted one gets none). One read for all
+        # the events: the expiry records a few hundred per transaction.
+        endpoints = (
+            await self._session.scalars(
+                select(WebhookEndpointRow)
+                .where(WebhookEndpointRow.organization_id.in_({e.organization_id for e in events}))
+                .with_for_update(key_share=True)
+            )
+        ).all()
+        wanted = {event.id: [row.id for row in endpoints if _wants(row, event)] for event in events}
+        kept = [event for event in events if wanted[event.id]]
+        if not kept:
+            return
+        self._session.add_all(
             WebhookEventRow(
                 id=event.id,
                 organization_id=event.organization_id,
@@ -75,6 +81,7 @@ class SqlWebhookOutbox:
                 body=encode_body(event),
                 created_at=event.occurred_at,
             )
+            for event in kept
         )
         await self._session.flush()
         deliveries = [
@@ -88,11 +95,16 @@ class SqlWebhookOutbox:
                 created_at=event.occurred_at,
                 next_attempt_at=event.occurred_at,
             )
-            for endpoint_id in wanting
+            for event in kept
+            for endpoint_id in wanted[event.id]
         ]
         self._session.add_all(deliveries)
         await self._session.flush()
         self._recorded.extend((d.id, 0) for d in deliveries)
+
+
+def _wants(endpoint: WebhookEndpointRow, event: WebhookEvent) -> bool:
+    return endpoint.organization_id == event.organization_id and event.type.value in endpoint.events.split()
 
 
 class SqlWebhookRepository:

@@ -166,9 +166,9 @@ class ExpireSubscriptions:
                 ]
             )
             at = self.clock.now()
-            for s in batch:
-                if s.id in ended:
-                    await uow.outbox.record(subscription_event(EventType.SUBSCRIPTION_EXPIRED, s, at))
+            await uow.outbox.record(
+                *(subscription_event(EventType.SUBSCRIPTION_EXPIRED, s, at) for s in batch if s.id in ended)
+            )
             await uow.commit()
         for s in batch:
             if s.id in ended:

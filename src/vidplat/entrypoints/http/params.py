@@ -29,9 +29,10 @@ PageCursor = Annotated[
             "The `next_cursor` of the previous page (null on the last page): the page starts right after that"
             " page's last item, and costs the same however deep it is, with rows added meanwhile neither"
             " repeated nor skipped. `offset` must then be 0. Anything else is 422 `invalid_cursor`."
-            " `total` stays exact and cheap: the catalog's totals are counts the database keeps per"
-            " organization as videos change, a search counts its matches through the search index, and"
-            " the other lists count from the same index that orders them."
+            " `total` stays exact and cheap: the catalog's and the users' totals are counts the database"
+            " keeps per organization as videos and users change, a search counts its matches (within the"
+            " organization, through the search index: its cost grows with the matches, and the catalog"
+            " caches it until a video changes), and the other lists count from the same index that orders them."
         ),
     ),
 ]
