@@ -104,6 +104,9 @@ async def test_a_player_without_headers_follows_the_hls_url_through_playlists_ca
     assert ranged.headers["content-range"] == f"bytes 4-11/{len(segment.content)}"
     etag = segment.headers["etag"]
     assert (await fetch(api, found["segment"], {"If-None-Match": etag})).status_code == 304
+    head = await api.client.head(found["segment"])
+    assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", etag)
+    assert head.headers["content-length"] == str(len(segment.content))
     assert etag != init.headers["etag"]
 
 
