@@ -25,8 +25,10 @@ from vidplat.domain.ports import (
     MediaProbe,
     PasswordHasher,
     ReadCache,
+    ScratchSpace,
     Storage,
     TokenCodec,
+    Transcoder,
     UnitOfWorkFactory,
     UrlSigner,
     WebhookSender,
@@ -48,6 +50,7 @@ from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStre
 from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
 from vidplat.domain.videos.purge import PurgeTrash
 from vidplat.domain.videos.sweep import SweepStorage
+from vidplat.domain.videos.transcoding import MakeRenditions
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
 from vidplat.domain.webhooks.delivery import DeliverWebhook, SweepWebhooks
 from vidplat.domain.webhooks.endpoints import CreateEndpoint, DeleteEndpoint, ListDeliveries, ListEndpoints
@@ -65,6 +68,8 @@ class Ports:
     jobs: JobQueue
     storage: Storage
     probe: MediaProbe
+    transcoder: Transcoder
+    scratch: ScratchSpace
     cache: ReadCache
     webhook_uow: WebhookUnitOfWorkFactory  # the same units of work as `uow`, seen through the webhooks' port
     webhook_sender: WebhookSender
@@ -143,7 +148,8 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     background = Background()
     credits = ViewCredits(CreditView(p.uow, p.lock, p.clock, policy.view_points), p.cache, background)
     uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
-    process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
+    renditions = MakeRenditions(p.uow, p.storage, p.transcoder, p.scratch, p.clock)
+    process = ProcessUpload(p.uow, p.storage, p.probe, p.clock, renditions)
     upload_video = UploadVideo(p.uow, uploads, p.clock)
     replace_video_file = ReplaceVideoFile(p.uow, uploads, p.clock)
     get_upload = GetUpload(p.uow, p.clock)
