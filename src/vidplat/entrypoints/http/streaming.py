@@ -91,7 +91,6 @@ class StreamingController(Controller):
         media_type="image/jpeg",
         responses=problems(401, 404, 422),
         summary="The JPEG thumbnail, once processed",
-        description="Authenticate with a bearer token, or with `token` from POST /playback (for `<img src>`).",
     )
     async def thumbnail(
         self, video_id: FromPath[UUID], uc: Uc, principal: Caller, token: PlaybackToken = None
