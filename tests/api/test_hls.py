@@ -13,7 +13,7 @@ import m3u8  # type: ignore[import-untyped]
 import pytest
 
 from tests.api.helpers import Account, Api, Json, assert_problem
-from tests.hls import forget_renditions, give_renditions
+from tests.hls import forget_renditions
 from vidplat.domain.videos.delivery import SEGMENT_GRACE
 
 PLAYBACK_TTL = timedelta(seconds=300)  # VIDPLAT_PLAYBACK_URL_TTL_SECONDS's default
@@ -21,13 +21,11 @@ MPEGURL = "application/vnd.apple.mpegurl"
 
 
 async def hls_video(api: Api, admin: Account | None = None) -> tuple[Account, Json]:
-    """A ready 3-second 128x96 video with two renditions (48p, 96p): two segments each."""
+    """A ready 3-second 640x360 upload, processed into two renditions (240p, 360p) of two segments each."""
     admin = admin or await api.signup()
-    video = await api.upload_ready(admin, api.mp4(seconds=3.0, width=128, height=96))
-    await api.run(lambda: give_renditions(api.container.use_cases.get_video.uow, api.storage, UUID(video["id"])))
-    shown = (await api.client.get(f"/api/v1/videos/{video['id']}", headers=admin.auth)).json()
-    assert [r["name"] for r in shown["renditions"]] == ["48p", "96p"]
-    return admin, shown
+    video = await api.upload_ready(admin, api.mp4(seconds=3.0, width=640, height=360))
+    assert [r["name"] for r in video["renditions"]] == ["240p", "360p"]
+    return admin, video
 
 
 async def grant(api: Api, account: Account, video_id: str) -> Json:
@@ -68,7 +66,7 @@ async def test_the_master_playlist_lists_every_rendition_with_bandwidth_resoluti
     assert response.headers["content-type"].startswith(MPEGURL)
     assert response.headers["cache-control"] == "private, no-store"
     master = m3u8.loads(response.text)
-    assert [p.uri for p in master.playlists] == ["48p/index.m3u8", "96p/index.m3u8"]  # bearer: nothing to carry
+    assert [p.uri for p in master.playlists] == ["240p/index.m3u8", "360p/index.m3u8"]  # bearer: nothing to carry
     for playlist, rendition in zip(master.playlists, video["renditions"], strict=True):
         info = playlist.stream_info
         assert (info.bandwidth, info.resolution) == (rendition["bandwidth"], (rendition["width"], rendition["height"]))
@@ -104,6 +102,9 @@ async def test_a_player_without_headers_follows_the_hls_url_through_playlists_ca
     assert ranged.headers["content-range"] == f"bytes 4-11/{len(segment.content)}"
     etag = segment.headers["etag"]
     assert (await fetch(api, found["segment"], {"If-None-Match": etag})).status_code == 304
+    head = await api.client.head(found["segment"])
+    assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", etag)
+    assert head.headers["content-length"] == str(len(segment.content))
     assert etag != init.headers["etag"]
 
 
@@ -206,7 +207,7 @@ async def test_a_video_without_renditions_answers_video_not_ready(api: Api) -> N
     admin = await api.signup()
     video = await api.upload_ready(admin)
     await api.run(lambda: forget_renditions(api.container.use_cases.get_video.uow, UUID(video["id"])))
-    base = f"/api/v1/videos/{video['id']}"
+    base = f"/api/v1/videos/{video['id']}"  # ready, as if processed before HLS existed
 
     for path in ("hls/master.m3u8", "hls/240p/index.m3u8", "hls/240p/init.mp4", "hls/240p/seg_00000.m4s"):
         body = assert_problem(await api.client.get(f"{base}/{path}", headers=admin.auth), 404, "video_not_ready")
@@ -220,16 +221,16 @@ async def test_a_name_outside_the_transcoders_layout_is_not_found(api: Api) -> N
     admin, video = await hls_video(api)
     base = f"/api/v1/videos/{video['id']}"
     refused = [
-        "hls/240p/index.m3u8",  # not a rendition of this video
-        "hls/48p/seg_1.m4s",
-        "hls/48p/seg_00099.m4s",  # the right shape, but no such segment
-        "hls/48p/master.m3u8",
+        "hls/720p/index.m3u8",  # not a rendition of this video
+        "hls/240p/seg_1.m4s",
+        "hls/240p/seg_00099.m4s",  # the right shape, but no such segment
+        "hls/240p/master.m3u8",
         "hls/abc/index.m3u8",
-        "hls/48p/index.m3u8.bak",
+        "hls/240p/index.m3u8.bak",
     ]
     for path in refused:
         assert_problem(await api.client.get(f"{base}/{path}", headers=admin.auth), 404, "hls_file_not_found")
-    for path in ("hls/48p/..%2F..%2Fmaster.m3u8", "hls/..%2F48p/init.mp4", "hls/48p/x/init.mp4"):
+    for path in ("hls/240p/..%2F..%2Fmaster.m3u8", "hls/..%2F240p/init.mp4", "hls/240p/x/init.mp4"):
         assert_problem(await api.client.get(f"{base}/{path}", headers=admin.auth), 404, None)  # no route at all
 
 
@@ -241,7 +242,7 @@ async def test_another_organizations_hls_is_not_found_and_a_token_opens_only_its
     stranger = await api.signup()
     base = f"/api/v1/videos/{video['id']}"
 
-    for path in ("hls/master.m3u8", "hls/48p/index.m3u8", "hls/48p/init.mp4", "hls/48p/seg_00000.m4s"):
+    for path in ("hls/master.m3u8", "hls/240p/index.m3u8", "hls/240p/init.mp4", "hls/240p/seg_00000.m4s"):
         assert_problem(await api.client.get(f"{base}/{path}", headers=stranger.auth), 404, "video_not_found")
     for path in ("storyboard.vtt", "storyboard.jpg"):
         assert_problem(await api.client.get(f"{base}/{path}", headers=stranger.auth), 404, "video_not_found")

@@ -190,7 +190,7 @@ async def test_a_rendition_the_video_does_not_have_is_not_found(world: World, wa
 
 async def test_a_video_without_renditions_is_not_ready_for_hls(world: World, acme: Tenant, watcher: Principal) -> None:
     legacy = await publish_video(world, acme.admin.principal, title="Before HLS")
-    legacy.renditions = ()  # as a video published before processing made renditions
+    legacy.renditions = ()  # processed before HLS existed
 
     with pytest.raises(VideoNotReady):
         await read_playlist(world)(watcher, legacy.id, HlsFile.of(HlsFileKind.MASTER), None)

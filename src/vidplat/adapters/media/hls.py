@@ -15,10 +15,10 @@ from av.audio.frame import AudioFrame
 from av.video.frame import PictureType, VideoFrame
 from av.video.reformatter import VideoReformatter
 
+from vidplat.domain.videos.delivery import INIT as INIT_SEGMENT
+from vidplat.domain.videos.delivery import VARIANT as PLAYLIST
 from vidplat.domain.videos.renditions import AUDIO_BITRATE, SEGMENT_SECONDS, Rendition
 
-PLAYLIST = "index.m3u8"
-INIT_SEGMENT = "init.mp4"
 SAMPLE_RATE = 48_000
 PRESET = "veryfast"
 CRF = "23"  # quality-driven, under each rung's VBV cap

@@ -18,9 +18,9 @@ from vidplat.adapters.media.limits import MediaLimits
 from vidplat.adapters.media.storyboard import Storyboard
 from vidplat.adapters.media.upright import Upright
 from vidplat.domain.ports import TranscodeFailed, UnreadableMedia
+from vidplat.domain.videos.delivery import MASTER
 from vidplat.domain.videos.renditions import SEGMENT_SECONDS, Rung, TranscodeResult, select_renditions
 
-MASTER = "master.m3u8"
 _DEFAULT_RATE = 30
 # How short the video may fall of its declared duration before it counts as truncated (as the probe judges).
 _MIN_SLACK_SECONDS = 1.0

@@ -9,9 +9,8 @@ from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
 from vidplat.adapters.media.thumbnail import encode_jpeg
+from vidplat.domain.videos.delivery import SPRITE, TRACK
 
-SPRITE = "storyboard.jpg"
-TRACK = "storyboard.vtt"
 MAX_TILES = 100
 COLUMNS = 10
 TILE_WIDTH = 160

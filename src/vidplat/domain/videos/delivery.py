@@ -34,7 +34,7 @@ from vidplat.domain.errors import HlsFileNotFound
 
 SEGMENT_GRACE = timedelta(minutes=30)
 
-# The layout the transcoder writes under keys.hls_prefix(storage_key).
+# The layout under keys.hls_prefix(storage_key): the transcoder writes these names, delivery serves them.
 MASTER = "master.m3u8"
 VARIANT = "index.m3u8"
 INIT = "init.mp4"

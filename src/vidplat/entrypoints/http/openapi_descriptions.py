@@ -97,7 +97,8 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
         "plus 30 minutes. Every token dies with the session (logout, password change, user deleted)."
     ),
     ("GET", "/api/v1/videos/{video_id}/thumbnail"): (
-        "The JPEG thumbnail once the video is processed: 404 before, and 404 `video_failed` when processing failed."
+        "The JPEG thumbnail once the video is processed: 404 before, and 404 `video_failed` when processing failed. "
+        "Authenticate with a bearer token, or with the `thumbnail_url`'s `token` from POST /playback (`<img src>`)."
     ),
 }
 

@@ -89,9 +89,8 @@ class StreamingController(Controller):
         "/thumbnail",
         opt={PLAYBACK: True},
         media_type="image/jpeg",
-        responses=problems(401, 404),
+        responses=problems(401, 404, 422),
         summary="The JPEG thumbnail, once processed",
-        description="Authenticate with a bearer token, or with `token` from POST /playback (for `<img src>`).",
     )
     async def thumbnail(
         self, video_id: FromPath[UUID], uc: Uc, principal: Caller, token: PlaybackToken = None
