@@ -34,6 +34,7 @@ from vidplat.domain.ports import (
 )
 from vidplat.domain.rewards.insights import Leaderboard, VideoViewers
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
+from vidplat.domain.uploads.ports import ResumableStorage
 from vidplat.domain.uploads.use_cases import AppendToUpload, CreateUpload, ExpireUploads, GetUpload, TerminateUpload
 from vidplat.domain.videos.catalog import (
     DeleteVideo,
@@ -63,6 +64,7 @@ class Ports:
     lock: Lock
     jobs: JobQueue
     storage: Storage
+    writes: ResumableStorage  # the same store, written across requests (tus)
     probe: MediaProbe
     cache: ReadCache
     webhook_uow: WebhookUnitOfWorkFactory  # the same units of work as `uow`, seen through the webhooks' port
@@ -141,8 +143,6 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
     credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
     process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
-    upload_video = UploadVideo(p.uow, uploads, p.clock)
-    replace_video_file = ReplaceVideoFile(p.uow, uploads, p.clock)
     get_upload = GetUpload(p.uow, p.clock)
     return UseCases(
         sign_up=SignUp(p.uow, p.hasher, p.clock, p.limiter, policy.auth.signup_per_address),
@@ -163,8 +163,8 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         expire_subscriptions=ExpireSubscriptions(p.uow, p.clock),
         list_my_points=ListMyPoints(p.uow),
         credit_view=credit,
-        upload_video=upload_video,
-        replace_video_file=replace_video_file,
+        upload_video=UploadVideo(p.uow, uploads, p.clock),
+        replace_video_file=ReplaceVideoFile(p.uow, uploads, p.clock),
         process_upload=process,
         fail_stuck_uploads=FailStuckUploads(p.uow, process, p.clock),
         requeue_pending_uploads=RequeuePendingUploads(p.uow, p.jobs, p.clock),
@@ -189,9 +189,9 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         deliver_webhook=DeliverWebhook(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
         sweep_webhooks=SweepWebhooks(p.webhook_uow, p.jobs, p.clock),
         purge_trash=PurgeTrash(p.uow, p.storage, p.clock, policy.trash_retention),
-        create_upload=CreateUpload(p.uow, p.clock, policy.max_upload_bytes, policy.upload_expiry),
+        create_upload=CreateUpload(p.uow, p.writes, p.clock, policy.max_upload_bytes, policy.upload_expiry),
         get_upload=get_upload,
-        append_to_upload=AppendToUpload(p.uow, p.storage, p.clock, get_upload, upload_video, replace_video_file),
-        terminate_upload=TerminateUpload(p.uow, p.storage, p.clock),
-        expire_uploads=ExpireUploads(p.uow, p.storage, p.clock),
+        append_to_upload=AppendToUpload(p.uow, p.storage, p.writes, p.clock, get_upload, uploads),
+        terminate_upload=TerminateUpload(p.uow, p.storage, p.writes, p.clock),
+        expire_uploads=ExpireUploads(p.uow, p.storage, p.writes, p.clock),
     )
