@@ -31,6 +31,7 @@ from vidplat.adapters.storage.s3 import S3Storage
 from vidplat.adapters.storage.s3_resumable import MIN_PART, PART_SIZE
 from vidplat.domain.accounts.model import Principal, Role
 from vidplat.domain.errors import OffsetMismatch, UploadNotFound
+from vidplat.domain.ids import new_id
 from vidplat.domain.pagination import PageRequest
 from vidplat.domain.ports import ResumableUploadRepository, Storage, UnitOfWork, UnitOfWorkFactory
 from vidplat.domain.uploads.model import ResumableUpload
@@ -43,6 +44,8 @@ from vidplat.domain.uploads.use_cases import (
     NewUpload,
     TerminateUpload,
 )
+from vidplat.domain.videos.keys import upload_key
+from vidplat.domain.videos.sweep import SweepStorage
 from vidplat.domain.videos.upload import Uploads
 
 MIB = 1024 * 1024
@@ -230,6 +233,13 @@ async def test_a_crash_after_publishing_is_completed_once_by_the_retry(rig: Rig,
     assert MIN_PART <= after.offset < len(video)
     assert after.video_id is None
     assert await rig.videos() == []
+    # Long past the staging TTL, the sweep still leaves alone the file the upload's row names.
+    stray = upload_key(rig.principal.organization_id, new_id(), new_id())
+    await rig.storage.put_bytes(stray, b"no row names this")
+    later = FakeClock(NOW + timedelta(days=3650))
+    assert await SweepStorage(rig.db.uow, rig.storage, later, timedelta(hours=1))() >= 1
+    assert not await rig.storage.exists(stray)
+    assert await rig.storage.exists(upload.key)
 
     done = await crashing(rig.principal, upload.id, after.offset, _body(video[after.offset :]))
 

@@ -471,7 +471,7 @@ class NoResumableUploads:
         raise self._refuse()
 
     async def get(self, organization_id: UUID, upload_id: UUID) -> ResumableUpload | None:
-        raise self._refuse()
+        return None  # add() refuses, so there is none
 
     async def claim(self, upload: ResumableUpload, now: datetime) -> int | None:
         raise self._refuse()
