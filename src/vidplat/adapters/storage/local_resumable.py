@@ -47,7 +47,9 @@ class LocalResumableStorage:
         if file is None:  # renamed onto its key by a request that then crashed, or removed
             return await self._published(write)
         try:
-            await ledger.claim()  # under the lock, so the truncation below cannot hurt another writer
+            # Under the lock every writer of this file records, so a read settles that the truncation
+            # below drops only what no one acknowledged.
+            await ledger.confirm()
             with full_disk():
                 return await self._append(file, path, write, chunks, ledger)
         finally:
@@ -140,6 +142,8 @@ def _lock_until(file: BinaryIO, deadline: float) -> bool:
 
 def _seek(file: BinaryIO, offset: int) -> None:
     """Drop whatever a crashed writer stored past the acknowledged offset, and append from there."""
+    if os.fstat(file.fileno()).st_size < offset:  # acknowledged bytes lost (the disk, an operator)
+        raise UploadNotFound("The stored bytes of this upload are gone; start a new upload.")
     file.truncate(offset)
     file.seek(offset)
 

@@ -30,6 +30,10 @@ class Ledger(Protocol):
         """
         ...
 
+    async def confirm(self) -> None:
+        """Raise as `claim` does unless the upload is still where this write started (a read only)."""
+        ...
+
     async def record(self, offset: int, state: WriteState) -> None:
         """Acknowledge every byte below `offset`, kept as `state` says; raises as `claim` does."""
         ...

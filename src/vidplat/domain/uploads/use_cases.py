@@ -113,21 +113,31 @@ class _RowLedger:
             number = await uow.resumable_uploads.claim(self.upload, self.clock.now())
             await uow.commit()
         if number is None:
-            raise await self._why()
+            raise await self._refusal() or OffsetMismatch()
         return number
+
+    async def confirm(self) -> None:
+        refusal = await self._refusal()
+        if refusal is not None:
+            raise refusal
 
     async def record(self, offset: int, state: WriteState) -> None:
         async with self.uow() as uow:
             advanced = await uow.resumable_uploads.advance(self.upload, offset, state, self.clock.now())
             await uow.commit()
         if not advanced:
-            raise await self._why()
+            raise await self._refusal() or OffsetMismatch()
         self.upload.offset, self.upload.write_state = offset, state
 
-    async def _why(self) -> OffsetMismatch | UploadNotFound:
+    async def _refusal(self) -> OffsetMismatch | UploadNotFound | None:
+        """Why the row is no longer where this write started, if it is not."""
         async with self.uow(read_only=True) as uow:
             now = await uow.resumable_uploads.get(self.upload.organization_id, self.upload.id)
-        return UploadNotFound() if now is None or now.expires_at <= self.clock.now() else OffsetMismatch()
+        if now is None or now.expires_at <= self.clock.now():
+            return UploadNotFound()
+        if now.offset != self.upload.offset or now.complete:
+            return OffsetMismatch()
+        return None
 
 
 @dataclass(frozen=True, slots=True)
