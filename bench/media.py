@@ -65,6 +65,25 @@ def sparse_upload(mebibytes: int) -> Path:
     return path
 
 
+def padded_video(mebibytes: int) -> Path:
+    """The small video grown to `mebibytes` by a trailing `free` box (a sparse hole players skip).
+
+    Unlike sparse_upload it processes to a ready video, so S12 can show a resumed upload end ready.
+    """
+    path = cache_dir() / f"padded-{mebibytes}MiB-{_VERSION}.mp4"
+    if not path.exists():
+        clip = small_video().read_bytes()
+
+        def write(temp: Path) -> None:
+            padding = mebibytes * MIB - len(clip)
+            with temp.open("wb") as file:
+                file.write(clip + padding.to_bytes(4, "big") + b"free")
+                file.truncate(mebibytes * MIB)
+
+        _atomically(path, write)
+    return path
+
+
 def _atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Write to a temporary name and rename, so an interrupted generation is never cached."""
     temp = path.with_suffix(".part.mp4")

@@ -65,6 +65,14 @@ class Connection:
             await writer.drain()  # back-pressure: never more than a chunk or two buffered here
         return await self._answer(reader, writer, method, keep_body=True)
 
+    async def cut(self, method: str, path: str, headers: Mapping[str, str], length: int, sent: bytes) -> None:
+        """Announce `length` body bytes, send only `sent`, and drop the connection: a network failure mid-body."""
+        _, writer = await self._open()
+        writer.write(_head(method, path, self.host, headers, length) + sent)
+        await writer.drain()
+        writer.transport.abort()  # a reset, not a polite close
+        self._reader = self._writer = None
+
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()

@@ -25,6 +25,7 @@ from bench.scenarios.credits import s4
 from bench.scenarios.objectstore import s9
 from bench.scenarios.streaming import s1, s2, s3
 from bench.scenarios.transcode import s10
+from bench.scenarios.tus import s12
 from bench.scenarios.upload import s7
 from bench.seed import seed
 from bench.services import Throwaway
@@ -47,6 +48,7 @@ PLAN: list[tuple[str, str, Scenario]] = [
     ("S4", "credit burst", s4),
     ("S7", "large upload", s7),
     ("S9", "S3 storage: downloads, redirects, a large upload", s9),
+    ("S12", "tus upload in 8 MiB PATCHes vs one multipart POST, local and S3; cut, restart, resume", s12),
     ("S8", "cold start, embedded", s8),
 ]
 # Scenarios that seed and serve their own data: they need none of the above, and run after it.

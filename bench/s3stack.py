@@ -35,6 +35,8 @@ class S3Stack:
     video_id: str
     big_key: str
     big_size: int
+    env: dict[str, str]  # what `serve-s3` runs with, to restart it
+    serve_argv: list[str]
 
     @property
     def stream_path(self) -> str:
@@ -94,6 +96,8 @@ async def start_s3_stack(processes: Processes, run_dir: Path, state: Throwaway, 
         video_id=video["id"],
         big_key=big_key,
         big_size=size,
+        env=env,
+        serve_argv=[*serve, str(port)],
     )
 
 

@@ -13,6 +13,7 @@ import httpx
 from moto.server import ThreadedMotoServer
 
 from vidplat.adapters.storage.s3 import S3Storage, s3_store
+from vidplat.adapters.storage.s3_resumable import S3ResumableStorage, s3_client
 
 BUCKET = "vidplat-test"
 REGION = "us-east-1"
@@ -40,14 +41,34 @@ class S3Service:
         }
 
     def storage(self, scratch_dir: Path, prefix: str | None = None) -> S3Storage:
-        store = s3_store(
-            self.url(prefix),
-            endpoint=self.endpoint,
-            access_key_id=self.access_key_id,
-            secret_access_key=self.secret_access_key,
-            region=REGION,
+        return S3Storage(s3_store(self.url(prefix), **self._settings()), scratch_dir)
+
+    def stores(self, scratch_dir: Path, prefix: str) -> tuple[S3Storage, S3ResumableStorage]:
+        """The store under one prefix, and its resumable writes (tus)."""
+        storage = self.storage(scratch_dir, prefix)
+        return storage, S3ResumableStorage(storage, s3_client(self.url(prefix), **self._settings()))
+
+    def multipart_uploads(self, prefix: str) -> list[str]:
+        """The ids of the multipart uploads running under the prefix."""
+        import boto3
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            region_name=REGION,
         )
-        return S3Storage(store, scratch_dir)
+        running = client.list_multipart_uploads(Bucket=self.bucket, Prefix=f"{prefix}/")
+        return sorted(upload["UploadId"] for upload in running.get("Uploads", []))
+
+    def _settings(self) -> dict[str, str]:
+        return {
+            "endpoint": self.endpoint,
+            "access_key_id": self.access_key_id,
+            "secret_access_key": self.secret_access_key,
+            "region": REGION,
+        }
 
 
 @contextmanager

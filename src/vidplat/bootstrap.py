@@ -38,9 +38,11 @@ from vidplat.adapters.security.playback import HmacUrlSigner
 from vidplat.adapters.sql.engine import database_ready, make_engine
 from vidplat.adapters.sql.uow import unit_of_work_factory
 from vidplat.adapters.storage.local import LocalStorage
+from vidplat.adapters.storage.local_resumable import LocalResumableStorage
 from vidplat.domain.accounts.policy import AuthPolicy, Quota
 from vidplat.domain.pagination import Page
 from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher, Transcoder
+from vidplat.domain.uploads.ports import ResumableStorage
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
 from vidplat.domain.webhooks.delivery import enqueue_deliveries
 from vidplat.settings import Settings, StorageSettings
@@ -129,6 +131,22 @@ def media_store(settings: StorageSettings, scratch_dir: Path) -> MediaStore:
         region=settings.aws_region,
     )
     return S3Storage(store, scratch_dir)
+
+
+def resumable_store(settings: StorageSettings, storage: MediaStore) -> ResumableStorage:
+    """Writes across requests (tus) in the same store: a temporary file, or a running multipart upload."""
+    if isinstance(storage, LocalStorage):
+        return LocalResumableStorage(storage)
+    from vidplat.adapters.storage.s3_resumable import S3ResumableStorage, s3_client
+
+    client = s3_client(
+        settings.url,
+        endpoint=settings.s3_endpoint_url,
+        access_key_id=settings.aws_access_key_id,
+        secret_access_key=settings.aws_secret_access_key,
+        region=settings.aws_region,
+    )
+    return S3ResumableStorage(storage, client)
 
 
 async def check_storage(settings: Settings) -> None:
@@ -224,6 +242,7 @@ def bootstrap(
             lock=lock,
             jobs=jobs,
             storage=storage,
+            writes=resumable_store(settings.storage, storage),
             probe=PyAvProbe(
                 storage.scratch,
                 MediaLimits(

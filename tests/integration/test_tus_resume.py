@@ -10,6 +10,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -38,10 +39,10 @@ def _video_of_size(tmp_path: Path, size: int) -> bytes:
     return mp4 + padding.to_bytes(4, "big") + b"free" + os.urandom(padding - 8)
 
 
-def _upload_with_resumes(endpoint: str, auth: dict[str, str], data: bytes) -> tuple[Uploader, int]:
+def _upload_with_resumes(endpoint: str, auth: dict[str, str], data: bytes, url: str | None) -> tuple[Uploader, int]:
     """Upload in CHUNK-sized PATCHes, resuming from the server's offset (HEAD) after each failure."""
     client = TusClient(endpoint, headers=auth)
-    uploader = client.uploader(file_stream=io.BytesIO(data), chunk_size=CHUNK, metadata={"title": "Fifty"})
+    uploader = client.uploader(file_stream=io.BytesIO(data), url=url, chunk_size=CHUNK, metadata={"title": "Fifty"})
     failures = 0
     for _ in range(MAX_ATTEMPTS):
         try:
@@ -71,24 +72,38 @@ def storage_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str
     return s3.env()
 
 
-def test_fifty_megabytes_survive_two_cut_connections_byte_for_byte(tmp_path: Path, storage_env: dict[str, str]) -> None:
+def test_fifty_megabytes_survive_cut_connections_and_an_api_restart_byte_for_byte(
+    tmp_path: Path, storage_env: dict[str, str]
+) -> None:
     data = _video_of_size(tmp_path, 50 * 10**6)
     with serve(tmp_path / "data", storage_env) as port:
-        base = f"http://127.0.0.1:{port}"
-        auth = sign_up(base)
-        # Cuts inside the 2nd and the 5th chunk (the client's byte count includes small request heads).
-        proxy = CuttingProxy(port, cuts=[CHUNK + 2 * MIB, 4 * CHUNK + 3 * MIB])
+        auth = sign_up(f"http://127.0.0.1:{port}")
+        # A cut inside the 2nd chunk (the client's byte count includes small request heads), then the API goes.
+        proxy = CuttingProxy(port, cuts=[CHUNK + 2 * MIB])
         with proxy.running():
-            uploader, failures = _upload_with_resumes(f"http://127.0.0.1:{proxy.port}/api/v1/uploads", auth, data)
-        assert proxy.cut == 2
-        assert failures >= 2
+            client = TusClient(f"http://127.0.0.1:{proxy.port}/api/v1/uploads", headers=auth)
+            uploader = client.uploader(file_stream=io.BytesIO(data), chunk_size=CHUNK, metadata={"title": "Fifty"})
+            with pytest.raises((TusUploadFailed, TusCommunicationError)):
+                uploader.upload()
+        upload_path = urlsplit(str(uploader.url)).path
+    # A new process on the same database and store: everything it acknowledged is still there.
+    with serve(tmp_path / "data", storage_env) as port:
+        base = f"http://127.0.0.1:{port}"
+        head = httpx.head(f"{base}{upload_path}", headers={**auth, **TUS})
+        assert CHUNK <= int(head.headers["upload-offset"]) <= CHUNK + 2 * MIB
+        proxy = CuttingProxy(port, cuts=[3 * CHUNK + 3 * MIB])  # and one more cut, inside a later chunk
+        with proxy.running():
+            endpoint = f"http://127.0.0.1:{proxy.port}/api/v1/uploads"
+            uploader, failures = _upload_with_resumes(endpoint, auth, data, f"{endpoint}/{upload_path.rsplit('/')[-1]}")
+        assert proxy.cut == 1
+        assert failures >= 1
         answered: dict[str, str] = getattr(uploader.request, "response_headers", {})  # the completing PATCH
         video_id = answered["video-id"]
         _wait_ready(base, auth, video_id)
         streamed = httpx.get(f"{base}/api/v1/videos/{video_id}/stream", headers=auth, timeout=60)
         assert streamed.status_code == 200
         assert hashlib.sha256(streamed.content).hexdigest() == hashlib.sha256(data).hexdigest()
-        head = httpx.head(str(uploader.url).replace(str(proxy.port), str(port)), headers={**auth, **TUS})
+        head = httpx.head(f"{base}{upload_path}", headers={**auth, **TUS})
         assert head.headers["upload-offset"] == str(len(data))
 
 

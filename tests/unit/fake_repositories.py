@@ -14,6 +14,7 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.uploads.model import ResumableUpload
+from vidplat.domain.uploads.ports import WriteState
 from vidplat.domain.videos.model import Video, VideoField, VideoStatus
 from vidplat.domain.webhooks.model import WebhookEvent
 
@@ -481,12 +482,15 @@ class NoResumableUploads:
         raise self._refuse()
 
     async def get(self, organization_id: UUID, upload_id: UUID) -> ResumableUpload | None:
+        return None  # add() refuses, so there is none
+
+    async def claim(self, upload: ResumableUpload, now: datetime) -> int | None:
         raise self._refuse()
 
-    async def advance(self, upload: ResumableUpload, offset: int, parts: Sequence[str], now: datetime) -> bool:
+    async def advance(self, upload: ResumableUpload, offset: int, state: WriteState, now: datetime) -> bool:
         raise self._refuse()
 
-    async def finish(self, upload_id: UUID, video_id: UUID) -> None:
+    async def complete(self, upload: ResumableUpload, video_id: UUID, now: datetime) -> bool:
         raise self._refuse()
 
     async def end(self, organization_id: UUID, upload_id: UUID, at: datetime) -> bool:

@@ -26,6 +26,7 @@ from vidplat.domain.billing.model import Plan, PlanCode, Subscription
 from vidplat.domain.pagination import Cursor, Page, PageRequest, Slice
 from vidplat.domain.rewards.model import Standing, ViewCredit, Viewer
 from vidplat.domain.uploads.model import ResumableUpload
+from vidplat.domain.uploads.ports import WriteState
 from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, Video, VideoField, VideoStatus
 from vidplat.domain.videos.renditions import Rung, TranscodeResult
 from vidplat.domain.webhooks.model import Attempt, Delivery, DeliveryStatus, Endpoint, WebhookEvent
@@ -451,14 +452,20 @@ class ResumableUploadRepository(Protocol):
 
     async def get(self, organization_id: UUID, upload_id: UUID) -> ResumableUpload | None: ...
 
-    async def advance(self, upload: ResumableUpload, offset: int, parts: Sequence[str], now: datetime) -> bool:
+    async def claim(self, upload: ResumableUpload, now: datetime) -> int | None:
+        """Count one more claim if the row is still at upload.offset, incomplete and live: the new count, else None."""
+        ...
+
+    async def advance(self, upload: ResumableUpload, offset: int, state: WriteState, now: datetime) -> bool:
         """Record stored bytes only if the row is still at upload.offset, incomplete and live (a conditional write).
 
         False when another PATCH moved the offset first, or the upload ended.
         """
         ...
 
-    async def finish(self, upload_id: UUID, video_id: UUID) -> None: ...
+    async def complete(self, upload: ResumableUpload, video_id: UUID, now: datetime) -> bool:
+        """Record the last bytes and the video, on the same conditions as `advance`."""
+        ...
 
     async def end(self, organization_id: UUID, upload_id: UUID, at: datetime) -> bool:
         """Make a live upload expire at `at`; False when there is none."""

@@ -36,6 +36,7 @@ from vidplat.domain.ports import (
 )
 from vidplat.domain.rewards.insights import Leaderboard, VideoViewers
 from vidplat.domain.rewards.use_cases import CreditView, ListMyPoints
+from vidplat.domain.uploads.ports import ResumableStorage
 from vidplat.domain.uploads.use_cases import AppendToUpload, CreateUpload, ExpireUploads, GetUpload, TerminateUpload
 from vidplat.domain.videos.catalog import (
     DeleteVideo,
@@ -67,6 +68,7 @@ class Ports:
     lock: Lock
     jobs: JobQueue
     storage: Storage
+    writes: ResumableStorage  # the same store, written across requests (tus)
     probe: MediaProbe
     transcoder: Transcoder
     scratch: ScratchSpace
@@ -200,9 +202,9 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         deliver_webhook=DeliverWebhook(p.webhook_uow, p.webhook_sender, p.clock, policy.webhooks_key),
         sweep_webhooks=SweepWebhooks(p.webhook_uow, p.jobs, p.clock),
         purge_trash=PurgeTrash(p.uow, p.storage, p.clock, policy.trash_retention),
-        create_upload=CreateUpload(p.uow, p.clock, policy.max_upload_bytes, policy.upload_expiry),
+        create_upload=CreateUpload(p.uow, p.writes, p.clock, policy.max_upload_bytes, policy.upload_expiry),
         get_upload=get_upload,
-        append_to_upload=AppendToUpload(p.uow, p.storage, p.clock, get_upload, upload_video, replace_video_file),
-        terminate_upload=TerminateUpload(p.uow, p.storage, p.clock),
-        expire_uploads=ExpireUploads(p.uow, p.storage, p.clock),
+        append_to_upload=AppendToUpload(p.uow, p.storage, p.writes, p.clock, get_upload, uploads),
+        terminate_upload=TerminateUpload(p.uow, p.storage, p.writes, p.clock),
+        expire_uploads=ExpireUploads(p.uow, p.storage, p.writes, p.clock),
     )

@@ -1,4 +1,4 @@
-"""Resumable uploads: the offset moves only by a conditional update, so two PATCHes cannot both append."""
+"""Resumable uploads: the offset moves only by conditional updates, so two PATCHes cannot both append."""
 
 from __future__ import annotations
 
@@ -7,19 +7,30 @@ from dataclasses import fields
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.rows import ResumableUploadRow
 from vidplat.domain.uploads.model import ResumableUpload
+from vidplat.domain.uploads.ports import WriteState
 
 _FIELDS = tuple(field.name for field in fields(ResumableUpload))
 
 
 def _upload(row: ResumableUploadRow) -> ResumableUpload:
     values = {name: getattr(row, name) for name in _FIELDS}
-    values["parts"] = list(row.parts)
+    values["write_state"] = dict(row.write_state)
     return ResumableUpload(**values)
+
+
+def _still_at(upload: ResumableUpload, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The row is where this request found it: same offset, incomplete, live."""
+    return (
+        ResumableUploadRow.id == upload.id,
+        ResumableUploadRow.offset == upload.offset,
+        ResumableUploadRow.video_id.is_(None),
+        ResumableUploadRow.expires_at > now,
+    )
 
 
 class SqlResumableUploadRepository:
@@ -38,24 +49,32 @@ class SqlResumableUploadRepository:
         )
         return _upload(row) if row else None
 
-    async def advance(self, upload: ResumableUpload, offset: int, parts: Sequence[str], now: datetime) -> bool:
+    async def claim(self, upload: ResumableUpload, now: datetime) -> int | None:
+        claims: int | None = await self._session.scalar(
+            update(ResumableUploadRow)
+            .where(*_still_at(upload, now))
+            .values(claims=ResumableUploadRow.claims + 1)
+            .returning(ResumableUploadRow.claims)
+        )
+        return claims
+
+    async def advance(self, upload: ResumableUpload, offset: int, state: WriteState, now: datetime) -> bool:
         moved = await self._session.scalar(
             update(ResumableUploadRow)
-            .where(
-                ResumableUploadRow.id == upload.id,
-                ResumableUploadRow.offset == upload.offset,
-                ResumableUploadRow.video_id.is_(None),
-                ResumableUploadRow.expires_at > now,
-            )
-            .values(offset=offset, parts=list(parts))
+            .where(*_still_at(upload, now))
+            .values(offset=offset, write_state=state)
             .returning(ResumableUploadRow.id)
         )
         return moved is not None
 
-    async def finish(self, upload_id: UUID, video_id: UUID) -> None:
-        await self._session.execute(
-            update(ResumableUploadRow).where(ResumableUploadRow.id == upload_id).values(video_id=video_id)
+    async def complete(self, upload: ResumableUpload, video_id: UUID, now: datetime) -> bool:
+        done = await self._session.scalar(
+            update(ResumableUploadRow)
+            .where(*_still_at(upload, now))
+            .values(offset=upload.length, video_id=video_id)
+            .returning(ResumableUploadRow.id)
         )
+        return done is not None
 
     async def end(self, organization_id: UUID, upload_id: UUID, at: datetime) -> bool:
         ended = await self._session.scalar(

@@ -185,7 +185,9 @@ class ResumableUploadRow(Base):
     created_by: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
     length: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger)
-    parts: Mapped[list[str]] = mapped_column(JSON)
+    # The store's record of the write (multipart upload, parts, tail), and how many writes claimed it.
+    write_state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    claims: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(250))
     description: Mapped[str | None] = mapped_column(Text)
     filename: Mapped[str | None] = mapped_column(String(255))

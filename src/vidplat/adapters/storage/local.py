@@ -40,6 +40,11 @@ class LocalStorage:
         self._temp = root / _TEMP_DIR
         self._chunk_size = chunk_size
 
+    @property
+    def temporary_dir(self) -> Path:
+        """Where unfinished writes live, out of every key's reach."""
+        return self._temp
+
     def local_path(self, key: str) -> Path:
         """The file behind a key: for the media adapters' scratch copy and nginx's offload only."""
         return self._root / _checked(key)
@@ -53,7 +58,7 @@ class LocalStorage:
         yield path
 
     async def write(self, key: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
-        with _full_disk():
+        with full_disk():
             return await self._write(key, chunks, max_bytes)
 
     async def _write(self, key: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
@@ -80,7 +85,7 @@ class LocalStorage:
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         target = self.local_path(key)
-        with _full_disk():
+        with full_disk():
             temp, file = await asyncio.to_thread(self._open_temp)
             try:
                 await asyncio.to_thread(_finish, file, data, temp, target)
@@ -91,7 +96,7 @@ class LocalStorage:
 
     async def put_file(self, key: str, path: Path) -> None:
         target = self.local_path(key)
-        with _full_disk():
+        with full_disk():
             temp, file = await asyncio.to_thread(self._open_temp)
             try:
                 await asyncio.to_thread(_copy_in, path, file, temp, target)
@@ -101,7 +106,7 @@ class LocalStorage:
                 raise
 
     async def move(self, source: str, target: str) -> None:
-        with _full_disk():
+        with full_disk():
             await asyncio.to_thread(_rename, self.local_path(source), self.local_path(target))
 
     async def delete(self, key: str) -> None:
@@ -176,7 +181,7 @@ class LocalStorage:
 
 
 @contextlib.contextmanager
-def _full_disk() -> Iterator[None]:
+def full_disk() -> Iterator[None]:
     try:
         yield
     except OSError as exc:

@@ -6,22 +6,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from vidplat.domain.ids import new_id
+from vidplat.domain.uploads.ports import ResumableWrite, WriteState
+from vidplat.domain.videos.keys import upload_key
 
 
 @dataclass(slots=True, kw_only=True)
 class ResumableUpload:
-    """Offset and parts live in the database so any replica can take the next PATCH.
-
-    `parts` are the storage keys of the stored segments, in order; their sizes add up to `offset`.
-    """
+    """Offset and the store's write state live in the database so any replica can take the next PATCH."""
 
     id: UUID
     organization_id: UUID
     created_by: UUID
     length: int
     offset: int = 0
-    parts: list[str] = field(default_factory=list)
+    write_state: WriteState = field(default_factory=dict)
     title: str
     description: str | None
     filename: str | None
@@ -34,6 +32,29 @@ class ResumableUpload:
     def complete(self) -> bool:
         return self.video_id is not None
 
+    @property
+    def target_video_id(self) -> UUID:
+        """The video the file is for: the one it replaces, or a new one that takes the upload's id.
+
+        A new video's id is the upload's, so completing twice could only ever add the same row twice:
+        the primary key refuses the second.
+        """
+        return self.replace_video_id or self.id
+
+    @property
+    def key(self) -> str:
+        """The staging key the complete file is published under, as a multipart upload's would be."""
+        return upload_key(self.organization_id, self.target_video_id, self.id)
+
+    def write(self) -> ResumableWrite:
+        return ResumableWrite(
+            key=self.key,
+            scratch=scratch_prefix(self.organization_id, self.id),
+            length=self.length,
+            offset=self.offset,
+            state=self.write_state,
+        )
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ResumableUpload) and other.id == self.id
 
@@ -41,12 +62,6 @@ class ResumableUpload:
         return hash(self.id)
 
 
-def parts_prefix(organization_id: UUID, upload_id: UUID) -> str:
-    """Every segment of one upload, outside the prefixes the video sweep judges."""
+def scratch_prefix(organization_id: UUID, upload_id: UUID) -> str:
+    """The store's temporary objects of one upload, outside the prefixes the video sweep judges."""
     return f"orgs/{organization_id}/tus/{upload_id}/"
-
-
-def part_key(upload: ResumableUpload, offset: int) -> str:
-    # A fresh suffix per write: two PATCHes racing at one offset never write the same key, and
-    # the loser's segment is removed without touching the winner's.
-    return f"{parts_prefix(upload.organization_id, upload.id)}{offset:016d}-{new_id()}"

@@ -13,15 +13,13 @@ from vidplat.domain.billing import quota
 from vidplat.domain.errors import OffsetMismatch, PayloadTooLarge, UnsupportedMedia, UploadNotFound, VideoNotFound
 from vidplat.domain.ids import new_id
 from vidplat.domain.ports import Clock, Storage, UnitOfWorkFactory
-from vidplat.domain.uploads.model import ResumableUpload, part_key, parts_prefix
-from vidplat.domain.videos.model import clean_description, clean_title
-from vidplat.domain.videos.upload import ReplaceCommand, ReplaceVideoFile, UploadCommand, UploadVideo
+from vidplat.domain.uploads.model import ResumableUpload, scratch_prefix
+from vidplat.domain.uploads.ports import ResumableStorage, WriteState
+from vidplat.domain.videos.model import Video, clean_description, clean_title
+from vidplat.domain.videos.sniff import SNIFF_BYTES, sniff_container
+from vidplat.domain.videos.upload import Uploads, new_video, record_new, record_replacement
 
 log = logging.getLogger(__name__)
-
-# Bytes of a PATCH body held before they are stored as one segment: bounds memory per request,
-# and is S3's minimum part size, so a segment can later become a multipart part.
-SEGMENT_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +34,7 @@ class NewUpload:
 @dataclass(frozen=True, slots=True)
 class CreateUpload:
     uow: UnitOfWorkFactory
+    writes: ResumableStorage
     clock: Clock
     max_bytes: int
     expiry: timedelta
@@ -57,16 +56,23 @@ class CreateUpload:
             created_at=now,
             expires_at=now + self.expiry,
         )
-        async with self.uow() as uow:
-            # Upload-Length is reserved now and counts against the plan until completion or expiry.
-            await quota.reserve(uow, principal.organization_id, cmd.length, now)
-            if (
-                cmd.replace_video_id is not None
-                and await uow.videos.get(principal.organization_id, cmd.replace_video_id) is None
-            ):
-                raise VideoNotFound
-            await uow.resumable_uploads.add(upload)
-            await uow.commit()
+        # Begun before the row exists, so the row always names its write; a crash in between leaves
+        # an unnamed multipart upload for the bucket's lifecycle rule (README).
+        upload.write_state = await self.writes.begin(upload.key)
+        try:
+            async with self.uow() as uow:
+                # Upload-Length is reserved now and counts against the plan until completion or expiry.
+                await quota.reserve(uow, principal.organization_id, cmd.length, now)
+                if (
+                    cmd.replace_video_id is not None
+                    and await uow.videos.get(principal.organization_id, cmd.replace_video_id) is None
+                ):
+                    raise VideoNotFound
+                await uow.resumable_uploads.add(upload)
+                await uow.commit()
+        except BaseException:
+            await self.writes.abort(upload.write())
+            raise
         return upload
 
 
@@ -85,38 +91,65 @@ class GetUpload:
         return upload
 
 
-async def _segments(chunks: AsyncIterator[bytes], room: int) -> AsyncIterator[bytes]:
-    """The body in segments of SEGMENT_BYTES; when the body breaks off, what arrived is still yielded."""
-    buffer = bytearray()
-    try:
-        async for chunk in chunks:
-            if len(chunk) > room:
-                raise PayloadTooLarge("The body goes past Upload-Length.")
-            room -= len(chunk)
-            buffer += chunk
-            while len(buffer) >= SEGMENT_BYTES:
-                yield bytes(buffer[:SEGMENT_BYTES])
-                del buffer[:SEGMENT_BYTES]
-    except PayloadTooLarge:
-        raise
-    except Exception:
-        if buffer:
-            yield bytes(buffer)
-        raise
-    if buffer:
-        yield bytes(buffer)
+async def _bounded(chunks: AsyncIterator[bytes], room: int) -> AsyncIterator[bytes]:
+    """The body, refusing (before storing it) a chunk that goes past Upload-Length."""
+    async for chunk in chunks:
+        if len(chunk) > room:
+            raise PayloadTooLarge("The body goes past Upload-Length.")
+        room -= len(chunk)
+        yield chunk
+
+
+@dataclass(slots=True)
+class _RowLedger:
+    """The write's progress, moved on in the upload's row only by conditional updates."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    upload: ResumableUpload
+
+    async def claim(self) -> int:
+        async with self.uow() as uow:
+            number = await uow.resumable_uploads.claim(self.upload, self.clock.now())
+            await uow.commit()
+        if number is None:
+            raise await self._refusal() or OffsetMismatch()
+        return number
+
+    async def confirm(self) -> None:
+        refusal = await self._refusal()
+        if refusal is not None:
+            raise refusal
+
+    async def record(self, offset: int, state: WriteState) -> None:
+        async with self.uow() as uow:
+            advanced = await uow.resumable_uploads.advance(self.upload, offset, state, self.clock.now())
+            await uow.commit()
+        if not advanced:
+            raise await self._refusal() or OffsetMismatch()
+        self.upload.offset, self.upload.write_state = offset, state
+
+    async def _refusal(self) -> OffsetMismatch | UploadNotFound | None:
+        """Why the row is no longer where this write started, if it is not."""
+        async with self.uow(read_only=True) as uow:
+            now = await uow.resumable_uploads.get(self.upload.organization_id, self.upload.id)
+        if now is None or now.expires_at <= self.clock.now():
+            return UploadNotFound()
+        if now.offset != self.upload.offset or now.complete:
+            return OffsetMismatch()
+        return None
 
 
 @dataclass(frozen=True, slots=True)
 class AppendToUpload:
-    """PATCH: store the body as segments, advancing the offset after each; the last byte completes the upload."""
+    """PATCH: store the body, acknowledging its bytes as they become durable; the last byte completes the upload."""
 
     uow: UnitOfWorkFactory
     storage: Storage
+    writes: ResumableStorage
     clock: Clock
     get: GetUpload
-    upload_video: UploadVideo
-    replace_video_file: ReplaceVideoFile
+    uploads: Uploads
 
     async def __call__(
         self, principal: Principal, upload_id: UUID, offset: int, chunks: AsyncIterator[bytes]
@@ -126,65 +159,71 @@ class AppendToUpload:
             raise OffsetMismatch
         if upload.complete:
             return upload
-        async for segment in _segments(chunks, upload.length - upload.offset):
-            await self._store(upload, segment)
-        if upload.offset == upload.length:
+        started = upload.write()
+        ledger = _RowLedger(self.uow, self.clock, upload)
+        if await self.writes.append(started, _bounded(chunks, upload.length - offset), ledger):
             await self._complete(principal, upload)
         return upload
 
-    async def _store(self, upload: ResumableUpload, segment: bytes) -> None:
-        key = part_key(upload, upload.offset)
-        await self.storage.put_bytes(key, segment)
-        parts = [*upload.parts, key]
-        async with self.uow() as uow:
-            advanced = await uow.resumable_uploads.advance(
-                upload, upload.offset + len(segment), parts, self.clock.now()
-            )
-            await uow.commit()
-        if not advanced:
-            await self.storage.delete(key)
-            raise OffsetMismatch
-        upload.offset += len(segment)
-        upload.parts = parts
-
     async def _complete(self, principal: Principal, upload: ResumableUpload) -> None:
-        """Hand the bytes to the same pipeline as a multipart upload, then drop the segments."""
-        chunks = _assembled(self.storage, upload.parts)
+        """Record the last bytes, the video and the upload's end in one transaction, then enqueue processing.
+
+        A request that crashed after publishing left the offset where its body began: the client's
+        retry gets here again, and the conditional completion lets exactly one request record it.
+        """
+        if not await self._is_video(upload):
+            await _discard(self.uow, self.storage, self.writes, upload)  # nothing kept
+            raise UnsupportedMedia
         try:
-            if upload.replace_video_id is None:
-                cmd = UploadCommand(
-                    title=upload.title, description=upload.description, chunks=chunks, reserved=upload.length
-                )
-                video = await self.upload_video(principal, cmd)
-            else:
-                replace = ReplaceCommand(
-                    title=upload.title, description=upload.description, chunks=chunks, reserved=upload.length
-                )
-                video = await self.replace_video_file(principal, upload.replace_video_id, replace)
-        except (UnsupportedMedia, VideoNotFound):
-            await _discard(self.uow, self.storage, upload)  # nothing kept
+            video = await self._record(principal, upload)
+        except VideoNotFound:
+            await _discard(self.uow, self.storage, self.writes, upload)
             raise
+        if video is None:  # another request completed it first
+            upload.offset, upload.video_id = upload.length, (await self.get(principal, upload.id)).video_id
+            return
+        upload.offset, upload.video_id = upload.length, video.id
+        await self.uploads.hand_over(self.uow, self.clock, video.id, upload.key)
+        await self.storage.delete_prefix(scratch_prefix(upload.organization_id, upload.id))
+
+    async def _is_video(self, upload: ResumableUpload) -> bool:
+        head = b"".join([chunk async for chunk in self.storage.read(upload.key, 0, min(SNIFF_BYTES, upload.length))])
+        return sniff_container(head) is not None
+
+    async def _record(self, principal: Principal, upload: ResumableUpload) -> Video | None:
+        now = self.clock.now()
         async with self.uow() as uow:
-            await uow.resumable_uploads.finish(upload.id, video.id)
+            await uow.organizations.lock(upload.organization_id)  # the organization first, as every quota check
+            if not await uow.resumable_uploads.complete(upload, upload.target_video_id, now):
+                return None  # another request completed it (or it ended): it touches no video
+            # From here the upload reserves nothing: its file counts instead.
+            if upload.replace_video_id is None:
+                video = new_video(
+                    principal, upload.id, upload.title, upload.description, upload.key, upload.length, now
+                )
+                await record_new(uow, video, now)
+            else:
+                video = await record_replacement(
+                    uow,
+                    principal.organization_id,
+                    upload.replace_video_id,
+                    upload.title,
+                    upload.description,
+                    upload.key,
+                    upload.length,
+                    now,
+                )
             await uow.commit()
-        upload.video_id = video.id
-        await self.storage.delete_prefix(parts_prefix(upload.organization_id, upload.id))
+        return video
 
 
-async def _assembled(storage: Storage, parts: list[str]) -> AsyncIterator[bytes]:
-    for key in parts:
-        size = (await storage.head(key)).size
-        reader = storage.read(key, 0, size)
-        try:
-            async for chunk in reader:
-                yield chunk
-        finally:
-            await reader.aclose()
-
-
-async def _discard(uow_factory: UnitOfWorkFactory, storage: Storage, upload: ResumableUpload) -> None:
+async def _discard(
+    uow_factory: UnitOfWorkFactory, storage: Storage, writes: ResumableStorage, upload: ResumableUpload
+) -> None:
     # Bytes first: a crash in between leaves a row the expiry job finishes, never unowned bytes.
-    await storage.delete_prefix(parts_prefix(upload.organization_id, upload.id))
+    await writes.abort(upload.write())
+    await storage.delete(upload.key)  # published, and then refused
+    await storage.delete_prefix(scratch_prefix(upload.organization_id, upload.id))
     async with uow_factory() as uow:
         await uow.resumable_uploads.remove(upload.id)
         await uow.commit()
@@ -196,6 +235,7 @@ class TerminateUpload:
 
     uow: UnitOfWorkFactory
     storage: Storage
+    writes: ResumableStorage
     clock: Clock
 
     async def __call__(self, principal: Principal, upload_id: UUID) -> None:
@@ -210,9 +250,19 @@ class TerminateUpload:
             ):
                 raise UploadNotFound
             await uow.commit()
-        # Ended first: a PATCH racing this one can no longer record a segment (advance() checks
+        # Ended first: a PATCH racing this one can no longer record progress (the ledger checks
         # expiry), so what is removed here stays removed.
-        await _discard(self.uow, self.storage, found)
+        if found.complete:
+            await _forget(self.uow, found)
+        else:
+            await _discard(self.uow, self.storage, self.writes, found)
+
+
+async def _forget(uow_factory: UnitOfWorkFactory, upload: ResumableUpload) -> None:
+    """A complete upload's file is its video's now: only the row goes."""
+    async with uow_factory() as uow:
+        await uow.resumable_uploads.remove(upload.id)
+        await uow.commit()
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +271,7 @@ class ExpireUploads:
 
     uow: UnitOfWorkFactory
     storage: Storage
+    writes: ResumableStorage
     clock: Clock
     batch: int = 100
 
@@ -228,7 +279,10 @@ class ExpireUploads:
         async with self.uow(read_only=True) as uow:
             expired = await uow.resumable_uploads.expired(self.clock.now(), self.batch)
         for upload in expired:
-            await _discard(self.uow, self.storage, upload)
+            if upload.complete:
+                await _forget(self.uow, upload)
+            else:
+                await _discard(self.uow, self.storage, self.writes, upload)
         if expired:
             log.info("expired %d resumable uploads", len(expired))
         return len(expired)

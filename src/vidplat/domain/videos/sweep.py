@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from vidplat.domain.ports import Clock, Storage, UnitOfWorkFactory
+from vidplat.domain.ports import Clock, Storage, UnitOfWork, UnitOfWorkFactory
 from vidplat.domain.videos.keys import hls_prefix, media_key, thumbnail_key
 from vidplat.domain.videos.model import Video
 
@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 # The keys keys.py makes for a video: a staged upload, a published file, its thumbnail, the objects
 # under its hls prefix. Any other key (another feature's) is not this sweep's to judge.
 _VIDEO_KEY = re.compile(
-    r"orgs/[0-9a-f-]{36}/(?:uploads|videos)/(?P<video>[0-9a-f-]{36})/[0-9a-f-]{36}(?:\.jpg|\.hls/.+)?"
+    r"orgs/(?P<org>[0-9a-f-]{36})/(?P<kind>uploads|videos)/(?P<video>[0-9a-f-]{36})/(?P<last>[0-9a-f-]{36})"
+    r"(?:\.jpg|\.hls/.+)?"
 )
 
 
@@ -40,6 +41,16 @@ def is_referenced(video: Video, key: str) -> bool:
     return key in referenced_keys(video) or key.startswith(tuple(referenced_prefixes(video)))
 
 
+async def _resumable_files(uow: UnitOfWork, matches: list[re.Match[str]]) -> set[str]:
+    """Staged files a resumable upload's row names: published, and not yet recorded by a completion
+    that crashed; the client's retry (or the upload's expiry) decides their fate, not the sweep."""
+    named = set()
+    for match in matches:
+        if match["kind"] == "uploads" and await uow.resumable_uploads.get(UUID(match["org"]), UUID(match["last"])):
+            named.add(match[0])
+    return named
+
+
 @dataclass(frozen=True, slots=True)
 class SweepStorage:
     """Remove unfinished writes idle longer than `ttl`, and video objects that old that no row refers to.
@@ -57,18 +68,19 @@ class SweepStorage:
     async def __call__(self) -> int:
         removed = await self.storage.sweep_temporary(self.ttl)
         cutoff = self.clock.now() - self.ttl
-        candidates: dict[UUID, list[str]] = {}
+        candidates: dict[UUID, list[re.Match[str]]] = {}
         async for stored in self.storage.list("orgs/"):
             match = _VIDEO_KEY.fullmatch(stored.key)
             if match is not None and stored.last_modified < cutoff:
-                candidates.setdefault(UUID(match["video"]), []).append(stored.key)
-        for video_id, keys in candidates.items():
+                candidates.setdefault(UUID(match["video"]), []).append(match)
+        for video_id, matches in candidates.items():
             async with self.uow(read_only=True) as uow:
                 video = await uow.videos.get_any(video_id)
-            for key in keys:
-                if video is None or not is_referenced(video, key):
-                    await self.storage.delete(key)
-                    removed += 1
+                kept = set() if video is None else {match[0] for match in matches if is_referenced(video, match[0])}
+                kept |= await _resumable_files(uow, matches)
+            for key in {match[0] for match in matches} - kept:
+                await self.storage.delete(key)
+                removed += 1
         if removed:
             log.info("storage sweep removed %d objects", removed)
         return removed

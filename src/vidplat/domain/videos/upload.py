@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from vidplat.domain import events
@@ -12,7 +13,7 @@ from vidplat.domain.accounts.model import Principal
 from vidplat.domain.billing import quota
 from vidplat.domain.errors import Unavailable, UnsupportedMedia, VideoNotFound
 from vidplat.domain.ids import new_id
-from vidplat.domain.ports import Clock, JobQueue, Storage, UnitOfWorkFactory
+from vidplat.domain.ports import Clock, JobQueue, Storage, UnitOfWork, UnitOfWorkFactory
 from vidplat.domain.videos.keys import upload_key
 from vidplat.domain.videos.model import Video, VideoStatus, clean_description, clean_title
 from vidplat.domain.videos.processing import fail_upload
@@ -77,7 +78,32 @@ class UploadCommand:
     title: str
     description: str | None
     chunks: AsyncIterator[bytes]
-    reserved: int = 0  # bytes a resumable upload already reserved for this file
+
+
+def new_video(
+    principal: Principal, video_id: UUID, title: str, description: str | None, key: str, size: int, now: datetime
+) -> Video:
+    """The row of a freshly staged upload, processing until its job has run."""
+    return Video(
+        id=video_id,
+        organization_id=principal.organization_id,
+        title=title,
+        description=description,
+        status=VideoStatus.PROCESSING,
+        uploaded_by=principal.user_id,
+        created_at=now,
+        updated_at=now,
+        pending_key=key,
+        size_bytes=size,
+        pending_bytes=size,
+        progress=0,
+    )
+
+
+async def record_new(uow: UnitOfWork, video: Video, now: datetime) -> None:
+    """Count the staged file against the plan and add its video."""
+    await quota.reserve(uow, video.organization_id, video.pending_bytes or 0, now)
+    await uow.videos.add(video)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,27 +117,13 @@ class UploadVideo:
         title, description = clean_title(cmd.title), clean_description(cmd.description)
         video_id = new_id()
         async with self.uow(read_only=True) as uow:
-            await quota.has_room(uow, principal.organization_id, self.clock.now(), releasing=cmd.reserved)
+            await quota.has_room(uow, principal.organization_id, self.clock.now())
         key, size = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
         now = self.clock.now()
-        video = Video(
-            id=video_id,
-            organization_id=principal.organization_id,
-            title=title,
-            description=description,
-            status=VideoStatus.PROCESSING,
-            uploaded_by=principal.user_id,
-            created_at=now,
-            updated_at=now,
-            pending_key=key,
-            size_bytes=size,
-            pending_bytes=size,
-            progress=0,
-        )
+        video = new_video(principal, video_id, title, description, key, size, now)
         async with self.uploads.recording(key), self.uow() as uow:
             # The size is known only now that the bytes are stored: a refusal here drops them.
-            await quota.reserve(uow, principal.organization_id, size, now, releasing=cmd.reserved)
-            await uow.videos.add(video)
+            await record_new(uow, video, now)
             await uow.commit()
         await self.uploads.hand_over(self.uow, self.clock, video.id, key)
         return video
@@ -122,7 +134,6 @@ class ReplaceCommand:
     title: str | None
     description: str | None
     chunks: AsyncIterator[bytes]
-    reserved: int = 0  # bytes a resumable upload already reserved for this file
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,39 +151,50 @@ class ReplaceVideoFile:
         async with self.uow(read_only=True) as uow:
             if await uow.videos.get(principal.organization_id, video_id) is None:
                 raise VideoNotFound
-            await quota.has_room(uow, principal.organization_id, self.clock.now(), releasing=cmd.reserved)
+            await quota.has_room(uow, principal.organization_id, self.clock.now())
         key, size = await self.uploads.stage(principal.organization_id, video_id, cmd.chunks)
         async with self.uploads.recording(key), self.uow() as uow:
-            await uow.organizations.lock(principal.organization_id)  # the organization before the row
-            video = await uow.videos.get(principal.organization_id, video_id, for_update=True)
-            if video is None:
-                raise VideoNotFound
-            # The upload it supersedes stops counting; the served file counts until the new one is published.
-            await quota.reserve(
-                uow,
-                principal.organization_id,
-                size,
-                self.clock.now(),
-                releasing=(video.pending_bytes or 0) + cmd.reserved,
-            )
-            video.title = title or video.title
-            video.description = description if description is not None else video.description
-            video.pending_key, video.pending_bytes = key, size
-            video.updated_at = self.clock.now()
-            if video.storage_key is None:
-                video.status, video.failure_reason, video.progress = VideoStatus.PROCESSING, None, 0
-            # A replacement of a served file leaves its progress at 100: the video shows the file it serves.
-            await uow.videos.update(
-                video,
-                "title",
-                "description",
-                "pending_key",
-                "pending_bytes",
-                "updated_at",
-                "status",
-                "failure_reason",
-                "progress",
+            video = await record_replacement(
+                uow, principal.organization_id, video_id, title, description, key, size, self.clock.now()
             )
             await uow.commit()
         await self.uploads.hand_over(self.uow, self.clock, video.id, key)
         return video
+
+
+async def record_replacement(
+    uow: UnitOfWork,
+    organization_id: UUID,
+    video_id: UUID,
+    title: str | None,
+    description: str | None,
+    key: str,
+    size: int,
+    now: datetime,
+) -> Video:
+    """Make the staged file the video's pending one (and edit it), counting it against the plan."""
+    await uow.organizations.lock(organization_id)  # the organization before the row
+    video = await uow.videos.get(organization_id, video_id, for_update=True)
+    if video is None:
+        raise VideoNotFound
+    # The upload it supersedes stops counting; the served file counts until the new one is published.
+    await quota.reserve(uow, organization_id, size, now, releasing=video.pending_bytes or 0)
+    video.title = title or video.title
+    video.description = description if description is not None else video.description
+    video.pending_key, video.pending_bytes = key, size
+    video.updated_at = now
+    if video.storage_key is None:
+        video.status, video.failure_reason, video.progress = VideoStatus.PROCESSING, None, 0
+    # A replacement of a served file leaves its progress at 100: the video shows the file it serves.
+    await uow.videos.update(
+        video,
+        "title",
+        "description",
+        "pending_key",
+        "pending_bytes",
+        "updated_at",
+        "status",
+        "failure_reason",
+        "progress",
+    )
+    return video
