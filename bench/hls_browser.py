@@ -1,0 +1,269 @@
+"""`just hls-browser`: a real upload played by hls.js in headless Chromium, with no headers, past the playback TTL.
+
+Starts an embedded `vidplat serve` (playback TTL 5 s, CORS open to the page's origin only), uploads a
+VP9/Opus WebM (generated, cached), waits until it is ready, asks for playback and hands the page
+(served by this check on another loopback port, hls.js pinned and vendored at run time) nothing but
+the URLs of the playback response. Checks: it plays, it switches level on demand, it seeks into a
+level it never loaded after a pause longer than the TTL, the storyboard track and a sprite tile load,
+the thumbnail loads, and the network log holds no 4xx/5xx, no failed request, no Authorization header.
+Not part of CI: it needs Debian's chromium, and npm for hls.js.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import hashlib
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import media
+from bench.browser import RESULTS, Tab, chromium_tab, embedded_server, sign_up
+from bench.procs import free_port
+
+HLS_JS = "1.7.4"  # exact: the tarball's integrity below is npm's for this version
+HLS_JS_INTEGRITY = "sha512-3GlxGdPvT2YHvQYOt+yOzT/DEior/qJVNIylHA77kgeoBTdQQqi70GwefNEUmHQeNGyjC8U62+bruqW/Tpm+tg=="
+PAGE = Path(__file__).with_name("hls_page.html")
+TTL_SECONDS = 5
+SEEK_TO = 14.0  # seconds into the 20 s source: fragments never loaded before the pause
+READY_WITHIN = 600
+AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    passed: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.detail}"
+
+
+def hls_js() -> Path:
+    """hls.min.js of the pinned release, fetched once with npm (integrity checked) into the bench cache."""
+    path = media.cache_dir() / f"hls.js-{HLS_JS}.min.js"
+    if path.exists():
+        return path
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm is not installed: apt-get install -y npm")
+    with tempfile.TemporaryDirectory() as scratch:
+        subprocess.run(
+            [npm, "pack", f"hls.js@{HLS_JS}", "--pack-destination", scratch, "--silent"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        tarball = Path(scratch) / f"hls.js-{HLS_JS}.tgz"
+        digest = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
+        if digest != HLS_JS_INTEGRITY:
+            raise SystemExit(f"hls.js {HLS_JS} tarball integrity {digest} is not the pinned {HLS_JS_INTEGRITY}")
+        with tarfile.open(tarball) as archive:
+            member = archive.extractfile("package/dist/hls.min.js")
+            if member is None:
+                raise SystemExit("the hls.js tarball has no dist/hls.min.js")
+            temp = path.with_suffix(".part")
+            temp.write_bytes(member.read())
+            temp.replace(path)
+    return path
+
+
+@contextlib.contextmanager
+def page_server(directory: Path, port: int) -> Iterator[str]:
+    """The player page and hls.js over plain HTTP on loopback, from a thread; its base URL."""
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def upload_ready(base: str, token: str, source: Path) -> dict[str, Any]:
+    """Upload through the multipart API and wait for processing to end; the ready Video."""
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, timeout=120, headers=auth) as client, source.open("rb") as file:
+        files = {"file": (source.name, file, "video/webm")}
+        video = client.post("/api/v1/videos", data={"title": "HLS check"}, files=files).raise_for_status().json()
+        deadline = time.monotonic() + READY_WITHIN
+        while video["status"] == "processing" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            video = client.get(f"/api/v1/videos/{video['id']}").raise_for_status().json()
+    if video["status"] != "ready":
+        raise SystemExit(f"the upload ended {video['status']}: {video.get('failure_reason')}")
+    return dict(video)
+
+
+def playback(base: str, token: str, video_id: str) -> dict[str, str]:
+    """The playback response, plus the storyboard track's URL (the same token, as API.md allows)."""
+    with httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
+        answer: dict[str, str] = client.post(f"/api/v1/videos/{video_id}/playback").raise_for_status().json()
+    answer["vtt"] = answer["hls_url"].replace("/hls/master.m3u8", "/storyboard.vtt")
+    return answer
+
+
+async def until(tab: Tab, condition: str, within: float) -> bool:
+    """Poll a page expression until it is truthy; False when `within` seconds pass first."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await tab.evaluate(condition):
+            return True
+        await asyncio.sleep(0.25)
+    return False
+
+
+async def drive(tab: Tab, page: str, api: str, urls: dict[str, str]) -> list[Check]:
+    """Open the page on the playback URLs and run the checks in order (later ones need the earlier ones)."""
+    started = time.monotonic()  # the playback response was just made: its token's TTL runs from about now
+    query = httpx.QueryParams(src=api + urls["hls_url"], thumb=api + urls["thumbnail_url"], vtt=api + urls["vtt"])
+    await tab.open(f"{page}/?{query}")
+    checks = []
+    ok = await until(tab, "check.levels.length > 0 && video.currentTime > 2", 60)
+    state = await tab.evaluate("check")
+    levels = state["levels"]
+    heights = "/".join(f"{level['height']}p" for level in levels)
+    checks.append(
+        Check(
+            "plays",
+            ok,
+            f"hls.js {state['hlsVersion']}, {len(levels)} levels {heights}, "
+            f"currentTime {await tab.evaluate('video.currentTime'):.1f} s",
+        )
+    )
+    if not ok or len(levels) < 3:  # noqa: PLR2004 - the 480p source has three rungs
+        checks.append(Check("levels", False, f"expected 3 levels from a 480p source, got {heights or 'none'}"))
+        return checks
+    top, middle = len(levels) - 1, len(levels) // 2
+    await tab.evaluate(f"hls.currentLevel = {top}")
+    ok = await until(tab, f"check.switched.includes({top}) && check.frags.some(f => f.level === {top})", 30)
+    checks.append(
+        Check(
+            "switches level",
+            ok,
+            f"forced level {top} ({levels[top]['height']}p): "
+            f"switched {await tab.evaluate('check.switched')}, its fragments loaded",
+        )
+    )
+    loaded_before = await tab.evaluate("check.playlists")
+    await tab.evaluate("video.pause()")
+    paused = time.monotonic()
+    await asyncio.sleep(TTL_SECONDS + 3)
+    seek = (
+        f"hls.currentLevel = {middle}; video.currentTime = {SEEK_TO}; video.play().catch(e => "
+        "check.errors.push({type: 'play', details: String(e)}))"
+    )
+    await tab.evaluate(seek)
+    ok = await until(
+        tab,
+        f"check.frags.some(f => f.level === {middle} && f.start >= {SEEK_TO - 2}) && video.currentTime > {SEEK_TO + 1}",
+        30,
+    )
+    new_playlist = await tab.evaluate(f"check.playlists.includes({middle})")
+    now = await tab.evaluate("video.currentTime")
+    checks.append(
+        Check(
+            "seeks after the TTL",
+            ok and new_playlist and middle not in loaded_before,
+            f"paused {time.monotonic() - paused:.0f} s, {time.monotonic() - started:.0f} s after playback "
+            f"(TTL {TTL_SECONDS} s); seek to {SEEK_TO:.0f} s on level {middle} ({levels[middle]['height']}p), "
+            f"never loaded before: playlist and fragments loaded, playing at {now:.1f} s",
+        )
+    )
+    state = await tab.evaluate("check")
+    preview = await tab.evaluate(f"preview({SEEK_TO})")
+    track = state["track"] or {}
+    checks.append(
+        Check(
+            "storyboard",
+            bool(track.get("cues")) and preview.get("inside", False),
+            f"track: {track}; tile at {SEEK_TO:.0f} s after the TTL: {preview}",
+        )
+    )
+    thumbnail = state["thumbnail"] or {}
+    checks.append(Check("thumbnail", thumbnail.get("width", 0) > 0, f"<img src=thumbnail_url>: {thumbnail}"))
+    checks.append(Check("no error event", not state["errors"], f"hls.js/media errors: {state['errors'] or 'none'}"))
+    checks.append(_network(tab, api))
+    await tab.screenshot(RESULTS / "hls-browser.png")
+    return checks
+
+
+def _network(tab: Tab, api: str) -> Check:
+    """Every request to vidplat answered 2xx, carried its token in the URL and no Authorization header."""
+    ours = [e for e in tab.exchanges.values() if e.url.startswith(api)]
+    bad = [f"{e.status or e.failure} {e.url.split('?')[0]}" for e in ours if e.status not in {200, 206} or e.failure]
+    headers = [e.url for e in ours if any(name.lower() == "authorization" for name in e.headers)]
+    untokened = [e.url for e in ours if "token=" not in e.url]
+    kinds: dict[str, int] = {}
+    for exchange in ours:
+        name = exchange.url.split("?")[0].rsplit("/", 1)[-1]
+        kind = name if "." not in name or name.endswith(".m3u8") else name.rsplit(".", 1)[-1]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    outside = [u for u in tab.requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))]
+    passed = bool(ours) and not (bad or headers or untokened or outside or tab.errors)
+    detail = (
+        f"{len(ours)} requests to vidplat {kinds}; not 200/206: {bad or 'none'}; "
+        f"with Authorization: {len(headers)}; without token=: {untokened or 'none'}; "
+        f"off loopback: {outside or 'none'}; console errors: {tab.errors or 'none'}"
+    )
+    return Check("network log", passed, detail)
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    source = media.vp9_clip()
+    page_port = free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        site = Path(scratch) / "site"
+        site.mkdir()
+        shutil.copy(PAGE, site / "index.html")
+        shutil.copy(hls_js(), site / "hls.min.js")
+        settings = {"playback_url_ttl_seconds": str(TTL_SECONDS), "cors_origins": f"http://127.0.0.1:{page_port}"}
+        with embedded_server(Path(scratch) / "data", **settings) as api, page_server(site, page_port) as page:
+            token = sign_up(api, "HLS Check")
+            started = time.monotonic()
+            video = upload_ready(api, token, source)
+            print(
+                f"{source.name} ({source.stat().st_size / 1e6:.1f} MB) ready in {time.monotonic() - started:.0f} s: "
+                f"{[r['name'] for r in video['renditions']]}"
+            )
+            checks = asyncio.run(_run(page, api, functools.partial(playback, api, token, video["id"])))
+    print("\n".join(check.line() for check in checks))
+    print(f"screenshot in {RESULTS}/hls-browser.png")
+    if not all(check.passed for check in checks):
+        sys.exit("hls-browser: FAILED")
+    print("hls-browser: all checks passed")
+
+
+async def _run(page: str, api: str, grant: Callable[[], dict[str, str]]) -> list[Check]:
+    async with chromium_tab(AUTOPLAY) as tab:
+        # Asked for only once the browser is up: the TTL then covers just opening the page.
+        urls = await asyncio.to_thread(grant)
+        checks = await drive(tab, page, api, urls)
+        if not all(check.passed for check in checks):
+            print("hls.js log, last lines:", *(await tab.evaluate("hlsLog"))[-40:], sep="\n")
+        return checks
+
+
+if __name__ == "__main__":
+    main()
