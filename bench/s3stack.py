@@ -13,7 +13,7 @@ from subprocess import PIPE, STDOUT
 from bench.config import REDIS_URL, SERVE_WORKERS, SERVER_LOG_LEVEL
 from bench.procs import Processes, free_port, venv_script
 from bench.rawhttp import Api
-from bench.seed import login
+from bench.seed import sign_up
 from bench.services import Throwaway
 from bench.stack import clean_env, wait_http
 from bench.uploads import upload_ready
@@ -77,9 +77,7 @@ async def start_s3_stack(processes: Processes, run_dir: Path, state: Throwaway, 
 
     api = Api(port)
     password = secrets.token_urlsafe(12)
-    payload = {"name": "Bench S3", "admin_email": "admin@bench.example", "admin_password": password}
-    org = await api.call("POST", "/api/v1/organizations", payload=payload, expect=201)
-    token = await login(api, org["id"], "admin@bench.example", password)
+    _, token = await sign_up(api, "Bench S3", password)
     video = await upload_ready(port, token, big_video, "big on S3")
     storage = service.storage(run_dir / "harness-scratch", PREFIX)
     big_key = await anext(k async for k in _keys(storage) if "/videos/" in k and not k.endswith(".jpg"))
