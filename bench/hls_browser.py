@@ -6,26 +6,20 @@ VP9/Opus WebM (generated, cached), waits until it is ready, asks for playback an
 the URLs of the playback response. Checks: it plays, it switches level on demand, it seeks into a
 level it never loaded after a pause longer than the TTL, the storyboard track and a sprite tile load,
 the thumbnail loads, and the network log holds no 4xx/5xx, no failed request, no Authorization header.
-Not part of CI: it needs Debian's chromium, and npm for hls.js.
+`python -m bench.hls_browser s3` does the same on the production wiring (PostgreSQL, Redis, `serve` and
+`worker`, SeaweedFS as the S3 store); `embedded s3` runs both. Not part of CI: it needs Debian's
+chromium, and npm for hls.js.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import functools
-import hashlib
-import shutil
-import subprocess
 import sys
-import tarfile
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +27,11 @@ import httpx
 
 from bench import media
 from bench.browser import RESULTS, Tab, chromium_tab, embedded_server, sign_up
-from bench.procs import free_port
+from bench.hls_player import page_server, site
+from bench.procs import Processes, free_port
+from bench.s3stack import start_s3_stack
+from bench.services import Throwaway
 
-HLS_JS = "1.7.4"  # exact: the tarball's integrity below is npm's for this version
-HLS_JS_INTEGRITY = "sha512-3GlxGdPvT2YHvQYOt+yOzT/DEior/qJVNIylHA77kgeoBTdQQqi70GwefNEUmHQeNGyjC8U62+bruqW/Tpm+tg=="
-PAGE = Path(__file__).with_name("hls_page.html")
 TTL_SECONDS = 5
 SEEK_TO = 14.0  # seconds into the 20 s source: fragments never loaded before the pause
 READY_WITHIN = 600
@@ -52,52 +46,6 @@ class Check:
 
     def line(self) -> str:
         return f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.detail}"
-
-
-def hls_js() -> Path:
-    """hls.min.js of the pinned release, fetched once with npm (integrity checked) into the bench cache."""
-    path = media.cache_dir() / f"hls.js-{HLS_JS}.min.js"
-    if path.exists():
-        return path
-    npm = shutil.which("npm")
-    if npm is None:
-        raise SystemExit("npm is not installed: apt-get install -y npm")
-    with tempfile.TemporaryDirectory() as scratch:
-        subprocess.run(
-            [npm, "pack", f"hls.js@{HLS_JS}", "--pack-destination", scratch, "--silent"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        tarball = Path(scratch) / f"hls.js-{HLS_JS}.tgz"
-        digest = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
-        if digest != HLS_JS_INTEGRITY:
-            raise SystemExit(f"hls.js {HLS_JS} tarball integrity {digest} is not the pinned {HLS_JS_INTEGRITY}")
-        with tarfile.open(tarball) as archive:
-            member = archive.extractfile("package/dist/hls.min.js")
-            if member is None:
-                raise SystemExit("the hls.js tarball has no dist/hls.min.js")
-            temp = path.with_suffix(".part")
-            temp.write_bytes(member.read())
-            temp.replace(path)
-    return path
-
-
-@contextlib.contextmanager
-def page_server(directory: Path, port: int) -> Iterator[str]:
-    """The player page and hls.js over plain HTTP on loopback, from a thread; its base URL."""
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def upload_ready(base: str, token: str, source: Path) -> dict[str, Any]:
@@ -204,7 +152,6 @@ async def drive(tab: Tab, page: str, api: str, urls: dict[str, str]) -> list[Che
     checks.append(Check("thumbnail", thumbnail.get("width", 0) > 0, f"<img src=thumbnail_url>: {thumbnail}"))
     checks.append(Check("no error event", not state["errors"], f"hls.js/media errors: {state['errors'] or 'none'}"))
     checks.append(_network(tab, api))
-    await tab.screenshot(RESULTS / "hls-browser.png")
     return checks
 
 
@@ -229,41 +176,70 @@ def _network(tab: Tab, api: str) -> Check:
     return Check("network log", passed, detail)
 
 
-def main() -> None:
+@dataclass(frozen=True, slots=True)
+class Served:
+    api: str  # vidplat's base URL
+    token: str  # an admin's bearer token, for the harness's own calls
+    video_id: str  # the ready upload
+
+
+@contextlib.asynccontextmanager
+async def embedded(scratch: Path, settings: dict[str, str]) -> AsyncIterator[Served]:
+    """`vidplat serve` alone: SQLite, in-process jobs, local files."""
+    with embedded_server(scratch / "data", **settings) as api:
+        token = await asyncio.to_thread(sign_up, api, "HLS Check")
+        video = await asyncio.to_thread(upload_ready, api, token, media.vp9_clip())
+        yield Served(api, token, video["id"])
+
+
+@contextlib.asynccontextmanager
+async def production(scratch: Path, settings: dict[str, str]) -> AsyncIterator[Served]:
+    """PostgreSQL, Redis, `serve` and `worker`, SeaweedFS as the S3 store (the bench's S9 stack)."""
+    processes, state = Processes(scratch), Throwaway.new()
+    try:
+        stack = await start_s3_stack(processes, scratch, state, media.vp9_clip(), **settings)
+        yield Served(f"http://127.0.0.1:{stack.port}", stack.token, stack.video_id)
+    finally:
+        processes.stop_all()
+        await state.drop()
+
+
+WIRINGS = {"embedded": embedded, "s3": production}
+
+
+def main(argv: list[str]) -> None:
+    wirings = argv or ["embedded"]
+    if not set(wirings) <= WIRINGS.keys():
+        sys.exit(f"usage: python -m bench.hls_browser [{' | '.join(WIRINGS)}] ...")
     RESULTS.mkdir(exist_ok=True)
-    source = media.vp9_clip()
-    page_port = free_port()
-    with tempfile.TemporaryDirectory() as scratch:
-        site = Path(scratch) / "site"
-        site.mkdir()
-        shutil.copy(PAGE, site / "index.html")
-        shutil.copy(hls_js(), site / "hls.min.js")
-        settings = {"playback_url_ttl_seconds": str(TTL_SECONDS), "cors_origins": f"http://127.0.0.1:{page_port}"}
-        with embedded_server(Path(scratch) / "data", **settings) as api, page_server(site, page_port) as page:
-            token = sign_up(api, "HLS Check")
-            started = time.monotonic()
-            video = upload_ready(api, token, source)
-            print(
-                f"{source.name} ({source.stat().st_size / 1e6:.1f} MB) ready in {time.monotonic() - started:.0f} s: "
-                f"{[r['name'] for r in video['renditions']]}"
-            )
-            checks = asyncio.run(_run(page, api, functools.partial(playback, api, token, video["id"])))
-    print("\n".join(check.line() for check in checks))
-    print(f"screenshot in {RESULTS}/hls-browser.png")
-    if not all(check.passed for check in checks):
+    passed = True
+    for wiring in wirings:
+        checks = asyncio.run(_check(wiring))
+        print(f"{wiring}:", *(check.line() for check in checks), sep="\n  ")
+        passed = passed and all(check.passed for check in checks)
+    print(f"screenshots in {RESULTS}/hls-browser-*.png")
+    if not passed:
         sys.exit("hls-browser: FAILED")
     print("hls-browser: all checks passed")
 
 
-async def _run(page: str, api: str, grant: Callable[[], dict[str, str]]) -> list[Check]:
-    async with chromium_tab(AUTOPLAY) as tab:
-        # Asked for only once the browser is up: the TTL then covers just opening the page.
-        urls = await asyncio.to_thread(grant)
-        checks = await drive(tab, page, api, urls)
-        if not all(check.passed for check in checks):
-            print("hls.js log, last lines:", *(await tab.evaluate("hlsLog"))[-40:], sep="\n")
-        return checks
+async def _check(wiring: str) -> list[Check]:
+    page_port = free_port()
+    settings = {"playback_url_ttl_seconds": str(TTL_SECONDS), "cors_origins": f"http://127.0.0.1:{page_port}"}
+    with tempfile.TemporaryDirectory(prefix="vidplat-hls-browser-") as scratch:
+        started = time.monotonic()
+        async with WIRINGS[wiring](Path(scratch), settings) as served:
+            print(f"{wiring}: upload ready in {time.monotonic() - started:.0f} s", flush=True)
+            with page_server(site(Path(scratch) / "site"), page_port) as page:
+                async with chromium_tab(AUTOPLAY) as tab:
+                    # Asked for only once the browser is up: the TTL then covers just opening the page.
+                    urls = await asyncio.to_thread(playback, served.api, served.token, served.video_id)
+                    checks = await drive(tab, page, served.api, urls)
+                    await tab.screenshot(RESULTS / f"hls-browser-{wiring}.png")
+                    if not all(check.passed for check in checks):
+                        print("hls.js log, last lines:", *(await tab.evaluate("hlsLog"))[-40:], sep="\n")
+                    return checks
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -66,7 +66,7 @@ async def segment_query(port: int, video_id: str, token: str) -> str:
     grant = await Api(port).call("POST", f"/api/v1/videos/{video_id}/playback", token=token)
     conn = Connection("127.0.0.1", port)
     try:
-        url = grant["hls_url"]
+        url, uri = grant["hls_url"], ""
         for _ in ("master", "variant"):
             answer = await conn.request("GET", url)
             if answer.status != OK:
