@@ -45,7 +45,7 @@ async def s11(bench: Bench) -> list[Row]:
     if not segments:
         raise RuntimeError(f"no segments under {root}")
     viewer = bench.world.members[0].token
-    query = await segment_query(bench.stack.port, video["id"], viewer)
+    query = "?" + (await variant_segments(bench.stack.port, video["id"], viewer))[0].split("?", 1)[1]
     ours = [f"/api/v1/videos/{video['id']}/hls/{segment}" for segment in segments]
     bearer = Load(bench.base + "/", "segments.lua", (viewer, "", *ours), CLIENTS, 2)
     token = Load(bench.base + "/", "segments.lua", ("", query, *ours), CLIENTS, 2)
@@ -61,23 +61,27 @@ async def s11(bench: Bench) -> list[Row]:
     ]
 
 
-async def segment_query(port: int, video_id: str, token: str) -> str:
-    """The query a player puts on segments: playback, then the master and a variant playlist, as hls.js reads them."""
+async def variant_segments(port: int, video_id: str, token: str) -> list[str]:
+    """A variant's segment paths as a player finds them: playback, the master, its first variant playlist.
+
+    Each keeps the query the playlist put on it (the token a player carries on to its segments).
+    """
     grant = await Api(port).call("POST", f"/api/v1/videos/{video_id}/playback", token=token)
     conn = Connection("127.0.0.1", port)
     try:
-        url, uri = grant["hls_url"], ""
+        url, uris = grant["hls_url"], []
         for _ in ("master", "variant"):
             answer = await conn.request("GET", url)
             if answer.status != OK:
                 raise HttpError(f"GET {url.split('?')[0]}: {answer.status} {answer.body[:300]!r}")
-            uri = next(line for line in answer.body.decode().splitlines() if line and not line.startswith("#"))
-            url = url.split("?")[0].rsplit("/", 1)[0] + "/" + uri
+            directory = url.split("?")[0].rsplit("/", 1)[0] + "/"
+            uris = [directory + line for line in answer.body.decode().splitlines() if line and not line.startswith("#")]
+            url = uris[0]
     finally:
         await conn.close()
-    if "?" not in uri:
-        raise RuntimeError(f"the variant playlist names its segments without a token: {uri}")
-    return "?" + uri.split("?", 1)[1]
+    if "?" not in uris[0]:
+        raise RuntimeError(f"the variant playlist names its segments without a token: {uris[0]}")
+    return uris
 
 
 def _segment_rows(how: str, mine: list[WrkResult], nginx: list[WrkResult], note: str) -> list[Row]:
