@@ -47,7 +47,8 @@ class Exchange:
     url: str
     headers: Mapping[str, str]
     status: int | None = None  # None while pending, or when it failed without an answer
-    failure: str = ""
+    failure: str = ""  # why it failed; empty when it did not, or when the page itself canceled it
+    canceled: bool = False  # the page gave up on it (a player aborting a load it no longer needs)
 
 
 @dataclass(slots=True)
@@ -83,7 +84,10 @@ class Tab:
             self.exchanges[ident] = Exchange(old.url, old.headers, params["response"]["status"])
         elif event == "Network.loadingFailed" and ident in self.exchanges:
             old = self.exchanges[ident]
-            self.exchanges[ident] = Exchange(old.url, old.headers, old.status, params.get("errorText", "failed"))
+            if params.get("canceled"):
+                self.exchanges[ident] = Exchange(old.url, old.headers, old.status, canceled=True)
+            else:
+                self.exchanges[ident] = Exchange(old.url, old.headers, old.status, params.get("errorText", "failed"))
         elif event == "Log.entryAdded" and params["entry"]["level"] == "error":
             self.errors.append(params["entry"]["text"][:200])
 

@@ -158,7 +158,12 @@ async def drive(tab: Tab, page: str, api: str, urls: dict[str, str]) -> list[Che
 def _network(tab: Tab, api: str) -> Check:
     """Every request to vidplat answered 2xx, carried its token in the URL and no Authorization header."""
     ours = [e for e in tab.exchanges.values() if e.url.startswith(api)]
-    bad = [f"{e.status or e.failure} {e.url.split('?')[0]}" for e in ours if e.status not in {200, 206} or e.failure]
+    canceled = sum(e.canceled for e in ours)
+    bad = [
+        f"{e.status or e.failure} {e.url.split('?')[0]}"
+        for e in ours
+        if (e.status is not None and e.status not in {200, 206}) or e.failure
+    ]
     headers = [e.url for e in ours if any(name.lower() == "authorization" for name in e.headers)]
     untokened = [e.url for e in ours if "token=" not in e.url]
     kinds: dict[str, int] = {}
@@ -169,7 +174,7 @@ def _network(tab: Tab, api: str) -> Check:
     outside = [u for u in tab.requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))]
     passed = bool(ours) and not (bad or headers or untokened or outside or tab.errors)
     detail = (
-        f"{len(ours)} requests to vidplat {kinds}; not 200/206: {bad or 'none'}; "
+        f"{len(ours)} requests to vidplat {kinds}, {canceled} canceled by the player; not 200/206: {bad or 'none'}; "
         f"with Authorization: {len(headers)}; without token=: {untokened or 'none'}; "
         f"off loopback: {outside or 'none'}; console errors: {tab.errors or 'none'}"
     )
