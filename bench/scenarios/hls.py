@@ -51,8 +51,8 @@ async def s11(bench: Bench) -> list[Row]:
     token = Load(bench.base + "/", "segments.lua", ("", query, *ours), CLIENTS, 2)
     files = [f"/{prefix}{segment}" for segment in segments]
     nginx = Load(f"http://127.0.0.1:{bench.nginx_port}/", "segments.lua", ("", "", *files), CLIENTS, 2)
-    mine, theirs = await alternate(bench, bearer, nginx, bench.profile.ranges_s)
-    tokened = await repeated(bench, token, bench.profile.ranges_s)
+    mine, theirs = await alternate(bench, bearer, nginx, bench.profile.api_s)
+    tokened = await repeated(bench, token, bench.profile.api_s)
     size = sum((root / segment).stat().st_size for segment in segments) / len(segments)
     note = f"{len(segments)} segments of {len(video['renditions'])} renditions, {size / 1000:.0f} kB on average"
     return [
