@@ -21,8 +21,10 @@ from vidplat.adapters.local.cache import LocalInvalidations, MemoryReadCache
 from vidplat.adapters.local.jobs import InProcessJobQueue, InProcessScheduler, Periodic
 from vidplat.adapters.local.limiter import MemoryAttemptLimiter
 from vidplat.adapters.local.lock import InProcessLock
+from vidplat.adapters.local.scratch import LocalScratchSpace
 from vidplat.adapters.media.limits import MIB, MediaLimits
 from vidplat.adapters.media.probe import PyAvProbe
+from vidplat.adapters.media.transcode import SubprocessTranscoder, TranscodeLimits
 from vidplat.adapters.metrics import count_events
 from vidplat.adapters.outbound.webhooks import GuardedWebhookSender
 from vidplat.adapters.redis.health import redis_ready
@@ -38,7 +40,7 @@ from vidplat.adapters.sql.uow import unit_of_work_factory
 from vidplat.adapters.storage.local import LocalStorage
 from vidplat.domain.accounts.policy import AuthPolicy, Quota
 from vidplat.domain.pagination import Page
-from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
+from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher, Transcoder
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
 from vidplat.domain.webhooks.delivery import enqueue_deliveries
 from vidplat.settings import Settings, StorageSettings
@@ -66,6 +68,7 @@ class Container:
     checks: dict[str, Check]
     engine: AsyncEngine
     storage: MediaStore
+    scratch: LocalScratchSpace
     cache: MemoryReadCache
     redis: Redis | None = None
     saq_queue: Queue | None = None
@@ -78,7 +81,9 @@ class Container:
         """Connect and start the background tasks; `cache_reads=False` (the SAQ worker) leaves the
         production read cache off, so it needs no subscription to other processes' changes."""
         # Writes idle that long were cut short by a crash: nothing will finish them.
-        await self.storage.sweep_temporary(timedelta(seconds=self.settings.storage.staging_ttl_seconds))
+        idle = timedelta(seconds=self.settings.storage.staging_ttl_seconds)
+        await self.storage.sweep_temporary(idle)
+        await self.scratch.sweep(idle)
         if self.saq_queue is not None:
             await self.saq_queue.connect()
         if self.scheduler is not None and run_schedules:
@@ -147,10 +152,12 @@ def bootstrap(
     clock: Clock | None = None,
     hasher: PasswordHasher | None = None,
     job_policy: RetryPolicy | None = None,
+    transcoder: Transcoder | None = None,
 ) -> Container:
     """Wire the production adapters when Redis is configured, the embedded ones otherwise.
 
-    Tests pass a clock, a cheaper hasher or a faster job retry policy; nothing else varies.
+    Tests pass a clock, a cheaper hasher, a faster job retry policy or a transcoder on a smaller
+    ladder; nothing else varies.
     """
     clock = clock or SystemClock()
     count_events()
@@ -172,6 +179,10 @@ def bootstrap(
         active=settings.embedded,
     )
     storage = media_store(settings.storage, settings.data_dir / "scratch")
+    scratch = LocalScratchSpace(settings.data_dir / "scratch" / "transcodes")
+    transcoder = transcoder or SubprocessTranscoder(
+        TranscodeLimits(max_pixels=settings.media_max_pixels, max_duration_seconds=settings.media_max_duration_seconds)
+    )
     auth = settings.auth
     hasher = hasher or Argon2Hasher(auth.argon2_time_cost, auth.argon2_memory_kib, auth.argon2_parallelism)
     checks: dict[str, Check] = {"database": lambda: database_ready(engine), "storage": storage.ready}
@@ -221,6 +232,8 @@ def bootstrap(
                     max_memory_bytes=settings.media_max_memory_mib * MIB,
                 ),
             ),
+            transcoder=transcoder,
+            scratch=scratch,
             cache=cache,
             webhook_uow=uow,
             webhook_sender=GuardedWebhookSender(allow_private=settings.webhooks_allow_private),
@@ -266,6 +279,7 @@ def bootstrap(
         checks=checks,
         engine=engine,
         storage=storage,
+        scratch=scratch,
         cache=cache,
         redis=redis,
         saq_queue=saq_queue,

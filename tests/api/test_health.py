@@ -30,6 +30,9 @@ CONTRACT_PATHS = {
     "/api/v1/videos/{}/stream": {"get"},
     "/api/v1/videos/{}/playback": {"post"},
     "/api/v1/videos/{}/thumbnail": {"get"},
+    "/api/v1/videos/{}/hls/master.m3u8": {"get"},
+    "/api/v1/videos/{}/hls/{}/{}": {"get"},
+    "/api/v1/videos/{}/storyboard.vtt": {"get"},
     "/api/v1/videos/{}/viewers": {"get"},
     "/api/v1/organizations/me/leaderboard": {"get"},
 }

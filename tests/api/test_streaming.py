@@ -12,7 +12,9 @@ import pytest
 from tests.api.helpers import Account, Api, Json, assert_problem
 from tests.media import truncate
 from vidplat.adapters.storage.local import LocalStorage
+from vidplat.domain.videos.delivery import SEGMENT_GRACE
 
+PLAYBACK_TTL = timedelta(seconds=300)  # VIDPLAT_PLAYBACK_URL_TTL_SECONDS's default
 ALSO_ON_S3 = True  # these tests also run on the production wiring with S3 storage
 
 
@@ -26,7 +28,7 @@ async def playback_url(api: Api, account: Account, video_id: str) -> str:
     response = await api.client.post(f"/api/v1/videos/{video_id}/playback", headers=account.auth)
     assert response.status_code == 200, response.text
     grant: Json = response.json()
-    assert set(grant) == {"url", "expires_at"}
+    assert set(grant) == {"url", "hls_url", "thumbnail_url", "expires_at"}
     url: str = grant["url"]
     assert (
         url.startswith(f"/api/v1/videos/{video_id}/stream?token=") or f"/api/v1/videos/{video_id}/stream?token=" in url
@@ -195,13 +197,17 @@ async def test_a_tampered_or_foreign_playback_token_is_rejected(api: Api) -> Non
         assert_problem(response, 401, None)
 
 
-async def test_a_playback_url_expires(api: Api) -> None:
+async def test_a_playback_url_outlasts_a_pause_past_the_ttl_then_expires_after_the_view(api: Api) -> None:
     admin, video, _ = await ready_video(api)
     url = await playback_url(api, admin, video["id"])
 
-    api.clock.advance(timedelta(minutes=10))
+    api.clock.advance(timedelta(minutes=10))  # paused past the 5-minute TTL: the seek must still play
+    assert (await api.client.get(url, headers={"Range": "bytes=0-9"})).status_code == 206
 
-    assert_problem(await api.client.get(url), 401, None)
+    # The start window, then the whole video and the grace: a view that began at the last moment ends.
+    view = PLAYBACK_TTL + timedelta(seconds=video["duration_seconds"]) + SEGMENT_GRACE
+    api.clock.advance(view - timedelta(minutes=10) + timedelta(seconds=1))
+    assert_problem(await api.client.get(url, headers={"Range": "bytes=0-9"}), 401, None)
 
 
 async def test_a_playback_url_dies_when_its_session_logs_out(api: Api) -> None:

@@ -8,60 +8,22 @@ and range headers must agree, and nginx must really have sent the bytes where it
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from litestar import Litestar
 
 from tests.hardening.actors import Account, add_ready_video, add_user, sign_up
 from tests.hardening.conftest import make_backend
 from tests.hardening.report import record
-from tests.hardening.servers import free_port, nginx_server
+from tests.hardening.servers import nginx_server
 from tests.hardening.wiring import Backend, Wiring, build_app, serving
-from tests.log_capture import restored_logging
+from tests.uvicorn_server import uvicorn_serving
 
 LOCATION = "/_media/"
 COMPARED = ("etag", "last-modified", "content-range", "content-length", "content-type", "accept-ranges")
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # the test runner owns the signal handlers
-
-
-@contextlib.asynccontextmanager
-async def uvicorn_serving(app: Litestar) -> AsyncIterator[int]:
-    """The app on a free loopback port, its lifespan run by uvicorn; yields the port."""
-    with restored_logging():  # uvicorn.Config sets its loggers' levels for the whole process
-        async with _serving(app) as port:
-            yield port
-
-
-@contextlib.asynccontextmanager
-async def _serving(app: Litestar) -> AsyncIterator[int]:
-    port = free_port()
-    # As `vidplat serve` runs it: uvicorn's lines through the root logger, not its own dictConfig.
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None, lifespan="on")
-    server = _Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(30):
-            while not server.started:
-                if task.done():
-                    await task  # raises what stopped it
-                await asyncio.sleep(0.02)
-        yield port
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from tests.hardening.actors import (
 )
 from tests.hardening.report import record
 from tests.hardening.wiring import JWT_SECRET, Api, Backend, saq_worker, serving
+from vidplat.domain.videos.delivery import SEGMENT_GRACE
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -200,24 +201,34 @@ async def test_a_playback_url_is_bound_to_its_video(world: World) -> None:
         f"/api/v1/videos/{other}/stream?token={token}",
         f"/api/v1/videos/{mine}/stream?token={token[:-2]}{'AA' if not token.endswith('AA') else 'BB'}",
         f"/api/v1/videos/{mine}/stream?token={token}.",
-        f"/api/v1/videos/{mine}/thumbnail?token={token}",  # only the stream takes playback grants
+        f"/api/v1/videos/{other}/thumbnail?token={token}",
+        f"/api/v1/videos/{other}/hls/master.m3u8?token={token}",
+        f"/api/v1/videos/{mine}?token={token}",  # only the playback routes take playback grants
     ]
     for attempt in swapped:
         assert (await world.client.get(attempt)).status_code == 401, attempt
     await assert_refused(world.client, token)  # a playback grant is not a bearer token
 
 
-async def test_a_playback_url_expires(world: World, clock: ShiftableClock) -> None:
+async def test_a_playback_grant_starts_a_view_until_it_expires_and_the_view_lasts_the_video_plus_the_grace(
+    world: World, clock: ShiftableClock
+) -> None:
     member = await world.new_member()
-    grant = await _playback(world.client, member, world.videos[0])
+    video = world.videos[0]
+    grant = await _playback(world.client, member, video)
     expires_at = datetime.fromisoformat(grant["expires_at"])
-    clock.advance(expires_at - clock.now() - timedelta(seconds=2))
-    expect(await world.client.get(grant["url"], headers={"Range": "bytes=0-9"}), 206)
-    clock.advance(timedelta(seconds=3))
-    expired = await world.client.get(grant["url"])
-    assert expired.status_code == 401
-    assert expired.json()["code"] == "invalid_token"
     assert expires_at < datetime.now(UTC) + timedelta(hours=1)  # short-lived
+    clock.advance(expires_at - clock.now() - timedelta(seconds=2))
+    expect(await world.client.get(grant["thumbnail_url"]), 200)
+    clock.advance(timedelta(seconds=3))
+    for late in (grant["thumbnail_url"], grant["hls_url"]):  # too late to start
+        expired = await world.client.get(late)
+        assert expired.status_code == 401
+        assert expired.json()["code"] == "invalid_token"
+    expect(await world.client.get(grant["url"], headers={"Range": "bytes=0-9"}), 206)  # a view under way goes on
+    duration = expect(await world.client.get(f"/api/v1/videos/{video}", headers=member.headers), 200)
+    clock.advance(timedelta(seconds=duration["duration_seconds"]) + SEGMENT_GRACE)
+    assert (await world.client.get(grant["url"])).json()["code"] == "invalid_token"
 
 
 async def _assert_accepted(client: httpx.AsyncClient, token: str) -> None:

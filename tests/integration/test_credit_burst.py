@@ -136,8 +136,9 @@ async def _burst(processes: list[OpenStream], audience: Audience) -> Burst:
 
 def _with_lock(container: Container, lock: Lock) -> OpenStream:
     """The wired OpenStream, with only the lock adapter swapped for another one."""
-    credit = replace(container.use_cases.credit_view, lock=lock)
-    return replace(container.use_cases.open_stream, credit=credit)
+    opened = container.use_cases.open_stream
+    credit = replace(opened.credits.credit, lock=lock)
+    return replace(opened, credits=replace(opened.credits, credit=credit))
 
 
 async def _assert_credited_once(platform: Platform, container: Container, audience: Audience) -> int:
@@ -213,7 +214,7 @@ async def test_a_burst_of_first_views_credits_each_user_and_video_exactly_once(
     async with variant(platform, container) as (processes, failing):
         burst = await _burst(processes, audience)
         for open_stream in processes:
-            await open_stream.background.settled()  # the credits the streams left running
+            await open_stream.credits.background.settled()  # the credits the streams left running
     if failing is not None:
         assert failing.attempts >= USERS * VIDEOS  # the fallback path really ran
     credits = await _assert_credited_once(platform, container, audience)

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from tests.integration.races import Gap, run_in_gap, stopping_before_write
 from tests.integration.sql_fixtures import NOW, Database, make_org, make_user, make_video
 from tests.unit.factories import mp4_bytes, stream
-from tests.unit.fakes import FakeClock, FakeJobQueue, FakeMediaProbe, FakeStorage
+from tests.unit.fakes import FakeClock, FakeJobQueue, FakeMediaProbe, FakeScratchSpace, FakeStorage, FakeTranscoder
 from vidplat.domain.accounts.model import Principal, Role
 from vidplat.domain.ids import new_id
 from vidplat.domain.ports import UnitOfWorkFactory
@@ -23,6 +23,7 @@ from vidplat.domain.videos.catalog import DeleteVideo, EditVideo, EditVideoComma
 from vidplat.domain.videos.keys import media_key, upload_key
 from vidplat.domain.videos.model import Video, VideoStatus
 from vidplat.domain.videos.processing import ProcessUpload
+from vidplat.domain.videos.transcoding import MakeRenditions
 from vidplat.domain.videos.upload import ReplaceCommand, ReplaceVideoFile, Uploads
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has one writer
@@ -38,7 +39,8 @@ class Scene:
     clock: FakeClock
 
     def process(self, uow: UnitOfWorkFactory) -> ProcessUpload:
-        return ProcessUpload(uow, self.storage, FakeMediaProbe(self.storage), self.clock)
+        renditions = MakeRenditions(uow, self.storage, FakeTranscoder(), FakeScratchSpace(), self.clock)
+        return ProcessUpload(uow, self.storage, FakeMediaProbe(self.storage), self.clock, renditions)
 
     async def row(self, *columns: str) -> tuple[object, ...]:
         async with self.db.engine.connect() as connection:

@@ -64,9 +64,14 @@ async def _session(client: httpx.AsyncClient, media: bytes) -> dict[str, Any]:
     playback = (await client.post(f"/api/v1/videos/{video_id}/playback", headers=auth)).json()
     stream = await client.get(playback["url"], headers={"Range": "bytes=0-99"})
     assert stream.status_code == 206
+    # The HLS routes and the thumbnail take the start token in their URL too (this video has no renditions: 404).
+    for url in (playback["hls_url"], playback["hls_url"].replace("master.m3u8", "240p/seg_00000.m4s")):
+        assert (await client.get(url)).status_code == 404
+    assert (await client.get(playback["thumbnail_url"])).status_code == 200
     return {
         "video_id": video_id,
         "token": playback["url"].partition("token=")[2],
+        "start_token": playback["hls_url"].partition("token=")[2],
         "access_token": login.json()["access_token"],
         "stream_request_id": stream.headers["x-request-id"],
     }
@@ -97,6 +102,8 @@ async def test_serve_writes_one_json_object_per_line_with_request_ids_and_no_tok
     text = log_path.read_text()
     assert seen["token"]
     assert seen["token"] not in text
+    assert seen["start_token"] not in text
+    assert text.count("token=[redacted]") >= 4  # the stream, both HLS requests and the thumbnail
     assert seen["access_token"] not in text
     lines = [json.loads(line) for line in text.splitlines()]  # every line, uvicorn's included
     assert {line["logger"] for line in lines} >= {"uvicorn.error", "uvicorn.access", "vidplat.events"}

@@ -116,6 +116,24 @@ async def test_a_scratch_copy_holds_the_bytes_and_is_gone_after_the_block(storag
         assert not path.exists()
 
 
+async def test_a_local_file_is_stored_whole_under_its_key(storage: Store, tmp_path: Path) -> None:
+    small, big = tmp_path / "small.m4s", tmp_path / "big.m4s"
+    small.write_bytes(b"segment")
+    data = bytes(range(256)) * (4096 * 40)  # 40 MiB: several parts on S3, several copy chunks locally
+    big.write_bytes(data)
+    await storage.put_file("orgs/1/v.hls/240p/seg_00000.m4s", small)
+    await storage.put_file("orgs/1/v.hls/240p/seg_00001.m4s", big)
+    assert await collect(storage.read("orgs/1/v.hls/240p/seg_00000.m4s", 0, 7)) == b"segment"
+    assert await storage.checksum("orgs/1/v.hls/240p/seg_00001.m4s") == hashlib.sha256(data).hexdigest()
+    assert small.exists()  # a copy: the scratch file is the caller's to remove
+
+
+async def test_a_missing_local_file_stores_nothing(storage: Store, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        await storage.put_file("orgs/1/a", tmp_path / "absent")
+    assert [o async for o in storage.list("")] == []
+
+
 async def test_a_presigned_url_serves_the_object_with_ranges_on_s3(s3_service: S3Service, tmp_path: Path) -> None:
     storage = s3_service.storage(tmp_path)
     await storage.put_bytes("orgs/1/v", b"0123456789")

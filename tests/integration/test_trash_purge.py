@@ -26,19 +26,35 @@ from vidplat.domain.billing.model import Usage
 from vidplat.domain.errors import VideoNotFound
 from vidplat.domain.pagination import PageRequest
 from vidplat.domain.videos.catalog import ListDeletedVideos, RestoreVideo
+from vidplat.domain.videos.keys import hls_prefix
 from vidplat.domain.videos.model import Video
 from vidplat.domain.videos.purge import PurgeTrash
+from vidplat.domain.videos.renditions import Rendition
 
 RETENTION = timedelta(days=30)
 
 
+RENDITION = Rendition(name="240p", width=426, height=240, max_bitrate=400_000)
+
+
 async def _stored(storage: LocalStorage, video: Video, size: int) -> Video:
-    """Give the video a served file and a thumbnail that exist in the store."""
+    """Give the video a served file, a thumbnail and renditions that exist in the store."""
     video.storage_key = f"orgs/{video.organization_id}/videos/{video.id}/{video.id}"
     video.thumbnail_key, video.size_bytes = f"{video.storage_key}.jpg", size
+    video.renditions = (RENDITION,)
     await storage.put_bytes(video.storage_key, b"v" * size)
     await storage.put_bytes(video.thumbnail_key, b"jpg")
+    for name in HLS_FILES:
+        await storage.put_bytes(hls_prefix(video.storage_key) + name, b"hls")
     return video
+
+
+HLS_FILES = ("master.m3u8", "240p/index.m3u8", "240p/init.mp4", "240p/seg_00000.m4s")
+
+
+def _objects(video: Video) -> set[str]:
+    assert video.storage_key is not None
+    return {video.storage_key, f"{video.storage_key}.jpg"} | {hls_prefix(video.storage_key) + n for n in HLS_FILES}
 
 
 @pytest.fixture
@@ -63,13 +79,13 @@ async def test_purge_removes_expired_trash_frees_its_storage_and_keeps_its_credi
 
     assert await PurgeTrash(db.uow, storage, clock, RETENTION)() == 1
 
-    kept = {recent.storage_key, recent.thumbnail_key, live.storage_key, live.thumbnail_key}
-    assert {o.key async for o in storage.list("orgs/")} == kept
+    assert {o.key async for o in storage.list("orgs/")} == _objects(recent) | _objects(live)
     async with db.uow(read_only=True) as uow:
         assert await quota.usage(uow, org.id) == Usage(storage_bytes=23, users=1)
         tombstone = await uow.videos.get_any(expired.id)
         assert tombstone is not None
         assert (tombstone.purged_at, tombstone.storage_key, tombstone.thumbnail_key) == (NOW, None, None)
+        assert tombstone.renditions == ()
         credits = await uow.credits.list_for_user(admin.id, PageRequest(limit=10, offset=0))
         assert [c.video_id for c in credits.items] == [expired.id]
         user = await uow.users.get(org.id, admin.id)

@@ -16,8 +16,10 @@ from tests.unit.fakes import (
     FakeJobQueue,
     FakeLock,
     FakeMediaProbe,
+    FakeScratchSpace,
     FakeStorage,
     FakeTokenCodec,
+    FakeTranscoder,
     FakeUrlSigner,
     InMemoryStore,
 )
@@ -34,6 +36,7 @@ from vidplat.domain.ports import UnitOfWork
 from vidplat.domain.rewards.use_cases import CreditView
 from vidplat.domain.videos.model import Video, VideoStatus
 from vidplat.domain.videos.processing import ProcessUpload
+from vidplat.domain.videos.transcoding import MakeRenditions
 from vidplat.domain.videos.upload import UploadCommand, Uploads, UploadVideo
 
 PASSWORD = "correct horse battery"
@@ -56,6 +59,8 @@ class World:
     storage: FakeStorage = field(default_factory=FakeStorage)
     policy: AuthPolicy = field(default_factory=AuthPolicy)
     background: Background = field(default_factory=Background)  # where streams leave their view credits
+    transcoder: FakeTranscoder = field(default_factory=FakeTranscoder)
+    scratch: FakeScratchSpace = field(default_factory=FakeScratchSpace)
     limiter: MemoryAttemptLimiter = field(init=False)
     probe: FakeMediaProbe = field(init=False)
 
@@ -90,8 +95,11 @@ class World:
     def upload(self, max_bytes: int = MAX_UPLOAD) -> UploadVideo:
         return UploadVideo(self.uow, self.uploads(max_bytes), self.clock)
 
-    def process(self) -> ProcessUpload:
-        return ProcessUpload(self.uow, self.storage, self.probe, self.clock)
+    def renditions(self) -> MakeRenditions:
+        return MakeRenditions(self.uow, self.storage, self.transcoder, self.scratch, self.clock)
+
+    def process(self, probe: FakeMediaProbe | None = None) -> ProcessUpload:
+        return ProcessUpload(self.uow, self.storage, probe or self.probe, self.clock, self.renditions())
 
     def credit(self) -> CreditView:
         return CreditView(self.uow, self.lock, self.clock, VIEW_POINTS)

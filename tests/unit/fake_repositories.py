@@ -370,6 +370,16 @@ class FakeVideoRepository(_Repository[Video]):
         stuck = [v for v in self.table.rows() if v.pending_key is not None and v.updated_at < older_than]
         return _sorted(stuck, self.uow.store, lambda v: v.updated_at, newest_first=False)[:limit]
 
+    async def set_progress(self, video: Video, progress: int) -> bool:
+        await self._call()
+        await self.uow.claim((self.name, video.id))
+        stored = self.table.find(video.id)
+        if stored is None or video.pending_key is None or stored.pending_key != video.pending_key:
+            return False
+        stored.progress = progress
+        await self.table.write_fields(stored, ("progress",))
+        return True
+
     async def storage_bytes(self, organization_id: UUID) -> int:
         await self._call()
         return sum(

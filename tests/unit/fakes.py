@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncGenerator, AsyncIterator, Collection
+import tempfile
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 from tests.plans import PAID, TRIAL
 from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.errors import InvalidToken, PayloadTooLarge
-from vidplat.domain.ports import LockUnavailable, StoredObject, UnreadableMedia
-from vidplat.domain.videos.model import MediaInfo, PlaybackClaims
+from vidplat.domain.ports import LockUnavailable, StoredObject, TranscodeFailed, UnreadableMedia
+from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, PlaybackKind
+from vidplat.domain.videos.renditions import Rendition, Rung, TranscodeResult, select_renditions
 
 __all__ = [
     "PAID",
@@ -114,16 +117,23 @@ class FakeTokenCodec:
 
 
 class FakeUrlSigner:
-    """Grants bound to (user, session, video, expiry); tampered, other-video or expired ones raise InvalidToken."""
+    """Grants bound to (user, session, kind, expiry, video); tampered, other-video or expired ones are refused."""
 
-    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str:
-        return _seal(f"play|{claims.user_id}|{claims.session_id}|{video_id}|{expires_at.isoformat()}")
+    def sign(self, claims: PlaybackClaims, video_id: UUID) -> str:
+        fields = (claims.user_id, claims.session_id, claims.kind.value, video_id, claims.expires_at.isoformat())
+        return _seal("|".join(["play", *map(str, fields)]))
 
     def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
-        user, session, video, expires = _unseal(token, "play", 4)
-        if UUID(video) != video_id or now >= datetime.fromisoformat(expires):
+        user, session, kind, video, expires = _unseal(token, "play", 5)
+        claims = PlaybackClaims(
+            user_id=UUID(user),
+            session_id=UUID(session),
+            kind=PlaybackKind(kind),
+            expires_at=datetime.fromisoformat(expires),
+        )
+        if UUID(video) != video_id or now >= claims.expires_at:
             raise InvalidToken
-        return PlaybackClaims(user_id=UUID(user), session_id=UUID(session))
+        return claims
 
 
 class FakeLock:
@@ -211,6 +221,17 @@ class FakeStorage:
 
     async def put_bytes(self, key: str, data: bytes) -> None:
         self._set(key, data)
+
+    async def put_file(self, key: str, path: Path) -> None:
+        self._set(key, await asyncio.to_thread(path.read_bytes))
+
+    @asynccontextmanager
+    async def scratch(self, key: str) -> AsyncIterator[Path]:
+        data = self._get(key)
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory, "scratch")
+            await asyncio.to_thread(path.write_bytes, data)
+            yield path
 
     async def move(self, source: str, target: str) -> None:
         self._set(target, self._get(source))
@@ -321,3 +342,71 @@ class FakeMediaFile:
 
     async def thumbnail(self, at_seconds: float) -> bytes:
         return await self._probe.thumbnail(self._key, at_seconds)
+
+
+UNTRANSCODABLE = b"<untranscodable>"
+"""Bytes containing this marker probe fine but fail the transcode (e.g. damage past the first frames)."""
+FAKE_HLS_FILES = ("master.m3u8", "storyboard.jpg", "storyboard.vtt")
+FAKE_RENDITION_FILES = ("index.m3u8", "init.mp4", "seg_00000.m4s", "seg_00001.m4s")
+
+
+class FakeTranscoder:
+    """Writes a small HLS tree (named as the real one names it) for the ladder at DEFAULT_MEDIA's size.
+
+    It reports `percents` to on_progress in order, calling `during` (if set) before each, so a test
+    can act mid-transcode. A source with UNTRANSCODABLE in it fails with a reason.
+    """
+
+    def __init__(self, percents: Sequence[int] = (3, 20, 40, 41, 60, 80, 100)) -> None:
+        self.percents = percents
+        self.sources: list[bytes] = []
+        self.during: Callable[[int], Awaitable[None]] | None = None
+
+    async def transcode(
+        self,
+        source: Path,
+        out_dir: Path,
+        ladder: Sequence[Rung],
+        on_progress: Callable[[int], Awaitable[None]] | None = None,
+    ) -> TranscodeResult:
+        data = await asyncio.to_thread(source.read_bytes)
+        self.sources.append(data)
+        if UNTRANSCODABLE in data:
+            raise TranscodeFailed("The video data is damaged or incomplete.")
+        renditions = select_renditions(DEFAULT_MEDIA.width, DEFAULT_MEDIA.height, ladder)
+        for percent in self.percents:
+            if self.during is not None:
+                await self.during(percent)
+            if on_progress is not None:
+                await on_progress(percent)
+        await asyncio.to_thread(_write_tree, out_dir, renditions)
+        return TranscodeResult(renditions=renditions, duration_seconds=DEFAULT_MEDIA.duration_seconds, has_audio=True)
+
+
+def fake_hls_keys(prefix: str, renditions: Sequence[Rendition]) -> set[str]:
+    """The keys FakeTranscoder's tree lands on under an hls prefix."""
+    keys = {prefix + name for name in FAKE_HLS_FILES}
+    return keys | {f"{prefix}{r.name}/{name}" for r in renditions for name in FAKE_RENDITION_FILES}
+
+
+def _write_tree(out_dir: Path, renditions: Sequence[Rendition]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in FAKE_HLS_FILES:
+        (out_dir / name).write_text(f"fake {name}")
+    for rendition in renditions:
+        (out_dir / rendition.name).mkdir()
+        for name in FAKE_RENDITION_FILES:
+            (out_dir / rendition.name / name).write_text(f"fake {rendition.name}/{name}")
+
+
+class FakeScratchSpace:
+    """Temporary directories, removed after their block; remembers the names asked for."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    @asynccontextmanager
+    async def directory(self, name: str) -> AsyncIterator[Path]:
+        self.names.append(name)
+        with tempfile.TemporaryDirectory() as directory:
+            yield Path(directory)

@@ -17,7 +17,7 @@ from vidplat.adapters.security import Argon2Hasher, HmacUrlSigner, JwtTokenCodec
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.accounts.secrets import hash_token, new_token
 from vidplat.domain.errors import InvalidToken
-from vidplat.domain.videos.model import PlaybackClaims
+from vidplat.domain.videos.model import PlaybackClaims, PlaybackKind
 
 SECRET = "s" * 32
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
@@ -174,46 +174,68 @@ def test_malformed_token_is_rejected(garbage: str) -> None:
 KEY = b"k" * 32
 
 
-def grant() -> PlaybackClaims:
-    return PlaybackClaims(user_id=uuid4(), session_id=uuid4())
+def grant(expires_at: datetime = NOW + timedelta(minutes=5), kind: PlaybackKind = PlaybackKind.START) -> PlaybackClaims:
+    return PlaybackClaims(user_id=uuid4(), session_id=uuid4(), kind=kind, expires_at=expires_at)
 
 
-def test_playback_token_returns_the_user_and_session_it_was_issued_to() -> None:
-    signer, claims, video = HmacUrlSigner(KEY), grant(), uuid4()
-    token = signer.sign(claims, video, NOW + timedelta(minutes=5))
+@pytest.mark.parametrize("kind", list(PlaybackKind))
+def test_playback_token_returns_the_user_session_kind_and_expiry_it_was_issued_with(kind: PlaybackKind) -> None:
+    signer, claims, video = HmacUrlSigner(KEY), grant(kind=kind), uuid4()
+    token = signer.sign(claims, video)
     assert signer.verify(token, video, NOW) == claims
 
 
+def test_a_start_token_cannot_be_turned_into_a_view_token() -> None:
+    """The kind is signed: flipping its byte breaks the signature."""
+    signer, video = HmacUrlSigner(KEY), uuid4()
+    body, signature = signer.sign(grant(), video).split(".")
+    raw = bytearray(base64.urlsafe_b64decode(body + "=="))
+    raw[1] = 1
+    forged = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    with pytest.raises(InvalidToken):
+        signer.verify(f"{forged}.{signature}", video, NOW)
+
+
+def test_a_correctly_signed_version_2_token_without_a_kind_is_rejected() -> None:
+    """Version 2 had no kind: read as a view token it would outlive the start window."""
+    video, expiry = uuid4(), int((NOW + timedelta(minutes=5)).timestamp())
+    payload = struct.pack(">B16s16s16sq", 2, uuid4().bytes, uuid4().bytes, video.bytes, expiry)
+    signature = hmac.digest(KEY, payload, hashlib.sha256)
+    token = ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in (payload, signature))
+    with pytest.raises(InvalidToken):
+        HmacUrlSigner(KEY).verify(token, video, NOW)
+
+
 def test_playback_token_is_url_safe() -> None:
-    token = HmacUrlSigner(KEY).sign(grant(), uuid4(), NOW)
+    token = HmacUrlSigner(KEY).sign(grant(NOW), uuid4())
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
 def test_playback_token_for_another_video_is_rejected() -> None:
     signer = HmacUrlSigner(KEY)
-    token = signer.sign(grant(), uuid4(), NOW + timedelta(minutes=5))
+    token = signer.sign(grant(), uuid4())
     with pytest.raises(InvalidToken):
         signer.verify(token, uuid4(), NOW)
 
 
 def test_playback_token_is_rejected_from_its_expiry_on() -> None:
     signer, video = HmacUrlSigner(KEY), uuid4()
-    token = signer.sign(grant(), video, NOW)
+    token = signer.sign(grant(NOW), video)
     with pytest.raises(InvalidToken):
         signer.verify(token, video, NOW)
 
 
 def test_playback_token_signed_with_another_key_is_rejected() -> None:
     video = uuid4()
-    token = HmacUrlSigner(b"x" * 32).sign(grant(), video, NOW + timedelta(minutes=5))
+    token = HmacUrlSigner(b"x" * 32).sign(grant(), video)
     with pytest.raises(InvalidToken):
         HmacUrlSigner(KEY).verify(token, video, NOW)
 
 
-@pytest.mark.parametrize("field", [slice(1, 17), slice(17, 33)], ids=["user", "session"])
+@pytest.mark.parametrize("field", [slice(2, 18), slice(18, 34)], ids=["user", "session"])
 def test_playback_token_with_a_swapped_user_or_session_is_rejected(field: slice) -> None:
     signer, video = HmacUrlSigner(KEY), uuid4()
-    body, signature = signer.sign(grant(), video, NOW + timedelta(minutes=5)).split(".")
+    body, signature = signer.sign(grant(), video).split(".")
     raw = bytearray(base64.urlsafe_b64decode(body + "=="))
     raw[field] = uuid4().bytes
     forged = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
@@ -233,7 +255,7 @@ def test_a_correctly_signed_version_1_token_without_a_session_is_rejected() -> N
 
 def test_every_single_character_change_is_rejected() -> None:
     signer, video = HmacUrlSigner(KEY), uuid4()
-    token = signer.sign(grant(), video, NOW + timedelta(minutes=5))
+    token = signer.sign(grant(), video)
     for index, char in enumerate(token):
         tampered = token[:index] + ("A" if char != "A" else "B") + token[index + 1 :]
         with pytest.raises(InvalidToken):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -16,8 +17,8 @@ from vidplat.domain.accounts.users import ChangeOwnPassword, ChangePasswordComma
 from vidplat.domain.errors import InvalidToken, VideoNotFound, VideoNotReady
 from vidplat.domain.ports import ReadCache
 from vidplat.domain.topics import NO_CACHE
-from vidplat.domain.videos.model import PlaybackClaims, Video
-from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
+from vidplat.domain.videos.model import PlaybackClaims, PlaybackKind, Video
+from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback, ViewCredits
 
 TTL = timedelta(minutes=5)
 
@@ -31,7 +32,11 @@ def redeem(world: World) -> RedeemPlayback:
 
 
 def open_stream(world: World, cache: ReadCache = NO_CACHE) -> OpenStream:
-    return OpenStream(world.uow, world.storage, world.credit(), cache, world.background)
+    return OpenStream(world.uow, world.storage, ViewCredits(world.credit(), cache, world.background), cache)
+
+
+def start_claims(user_id: UUID, session_id: UUID, expires_at: datetime) -> PlaybackClaims:
+    return PlaybackClaims(user_id=user_id, session_id=session_id, kind=PlaybackKind.START, expires_at=expires_at)
 
 
 async def read_all(world: World, principal: Principal, video: Video) -> bytes:
@@ -58,8 +63,14 @@ async def test_a_grant_is_issued_for_a_visible_ready_video_and_redeems_to_its_us
     grant = await issue(world)(watcher, video.id)
 
     assert grant.expires_at == world.clock.now() + TTL
-    caller = await redeem(world)(grant.token, video.id)
+    redeemed = await redeem(world)(grant.start_token, video.id)
+    caller = redeemed.principal
     assert caller == watcher
+    assert (redeemed.token, redeemed.claims.kind, redeemed.claims.expires_at) == (
+        grant.start_token,
+        PlaybackKind.START,
+        grant.expires_at,
+    )
     assert (caller.user_id, caller.organization_id, caller.role) == (
         member.user.id,
         member.user.organization_id,
@@ -89,22 +100,22 @@ async def test_a_grant_for_one_video_does_not_open_another(
     grant = await issue(world)(watcher, video.id)
 
     with pytest.raises(InvalidToken):
-        await redeem(world)(grant.token, other.id)
+        await redeem(world)(grant.start_token, other.id)
 
 
 async def test_an_expired_grant_is_refused(world: World, watcher: Principal, video: Video) -> None:
     grant = await issue(world)(watcher, video.id)
     world.clock.advance(TTL - timedelta(seconds=1))
-    await redeem(world)(grant.token, video.id)
+    await redeem(world)(grant.start_token, video.id)
     world.clock.advance(timedelta(seconds=1))
 
     with pytest.raises(InvalidToken):
-        await redeem(world)(grant.token, video.id)
+        await redeem(world)(grant.start_token, video.id)
 
 
 async def test_a_tampered_grant_is_refused(world: World, member: Account, watcher: Principal, video: Video) -> None:
     grant = await issue(world)(watcher, video.id)
-    forged = grant.token.replace(str(member.user.id), str(video.uploaded_by))
+    forged = grant.start_token.replace(str(member.user.id), str(video.uploaded_by))
 
     with pytest.raises(InvalidToken):
         await redeem(world)(forged, video.id)
@@ -115,7 +126,7 @@ async def test_a_grant_dies_with_its_session_at_logout(world: World, watcher: Pr
     await Logout(world.uow, world.clock)(watcher)
 
     with pytest.raises(InvalidToken):
-        await redeem(world)(grant.token, video.id)
+        await redeem(world)(grant.start_token, video.id)
 
 
 async def test_a_grant_dies_when_the_password_changes_in_another_session(
@@ -128,7 +139,7 @@ async def test_a_grant_dies_when_the_password_changes_in_another_session(
     await change(elsewhere, ChangePasswordCommand(current_password=PASSWORD, new_password="a brand new secret"))
 
     with pytest.raises(InvalidToken):
-        await redeem(world)(grant.token, video.id)
+        await redeem(world)(grant.start_token, video.id)
 
 
 async def test_a_deleted_users_grant_is_refused(
@@ -138,15 +149,15 @@ async def test_a_deleted_users_grant_is_refused(
     world.store.users[member.user.id].deleted_at = world.clock.now()
 
     with pytest.raises(InvalidToken):
-        await redeem(world)(grant.token, video.id)
+        await redeem(world)(grant.start_token, video.id)
 
 
 async def test_a_grant_naming_another_users_session_is_refused(
     world: World, acme: Tenant, watcher: Principal, video: Video
 ) -> None:
     assert watcher.session_id is not None
-    claims = PlaybackClaims(user_id=acme.admin.user.id, session_id=watcher.session_id)
-    token = world.signer.sign(claims, video.id, world.clock.now() + TTL)
+    claims = start_claims(acme.admin.user.id, watcher.session_id, world.clock.now() + TTL)
+    token = world.signer.sign(claims, video.id)
 
     with pytest.raises(InvalidToken):
         await redeem(world)(token, video.id)
@@ -158,25 +169,25 @@ async def test_a_redeemed_grant_is_checked_through_the_cached_session_check(
     cache = MemoryReadCache(world.clock, ttl=TTL, max_weight=10)
     cached = RedeemPlayback(world.signer, world.clock, SessionCheck(world.uow, world.clock, cache))
     grant = await issue(world)(watcher, video.id)
-    await cached(grant.token, video.id)
+    await cached(grant.start_token, video.id)
     units = len(world.store.units)
 
-    await cached(grant.token, video.id)
+    await cached(grant.start_token, video.id)
     assert len(world.store.units) == units  # the session check was remembered: no read at all
 
     await Logout(world.uow, world.clock)(watcher)
     assert watcher.session_id is not None
     cache.invalidate([topics.session(watcher.session_id)])  # what the real unit of work announces on commit
     with pytest.raises(InvalidToken):
-        await cached(grant.token, video.id)
+        await cached(grant.start_token, video.id)
 
 
 async def test_a_grant_for_another_tenants_video_opens_nothing(world: World, globex: Tenant, video: Video) -> None:
     # Signed by us, so only the tenancy check of what it opens stands between an outsider and the video.
     _, outsider = await log_in(world, globex, globex.admin)
     assert outsider.session_id is not None
-    claims = PlaybackClaims(user_id=outsider.user_id, session_id=outsider.session_id)
-    caller = await redeem(world)(world.signer.sign(claims, video.id, world.clock.now() + TTL), video.id)
+    claims = start_claims(outsider.user_id, outsider.session_id, world.clock.now() + TTL)
+    caller = (await redeem(world)(world.signer.sign(claims, video.id), video.id)).principal
 
     with pytest.raises(VideoNotFound):
         await open_stream(world)(caller, video.id)

@@ -22,7 +22,7 @@ from vidplat.domain.videos.catalog import (
     RestoreVideo,
     VideoQuery,
 )
-from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream
+from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, ViewCredits
 from vidplat.domain.videos.upload import ReplaceCommand, ReplaceVideoFile
 
 UseCase = Callable[[World, Principal, UUID], Awaitable[object]]
@@ -35,7 +35,7 @@ USE_CASES: dict[str, UseCase] = {
         p, v, ReplaceCommand(title=None, description=None, chunks=stream(mp4_bytes()))
     ),
     "playback": lambda w, p, v: IssuePlayback(w.uow, w.signer, w.clock, timedelta(minutes=5))(p, v),
-    "stream": lambda w, p, v: OpenStream(w.uow, w.storage, w.credit(), background=w.background)(p, v),
+    "stream": lambda w, p, v: OpenStream(w.uow, w.storage, ViewCredits(w.credit(), background=w.background))(p, v),
     "thumbnail": lambda w, p, v: GetThumbnail(w.uow, w.storage)(p, v),
 }
 

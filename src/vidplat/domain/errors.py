@@ -195,6 +195,11 @@ class VideoFailed(NotFound):
     message = "The video failed processing: it has no thumbnail or stream."
 
 
+class HlsFileNotFound(NotFound):
+    code = "hls_file_not_found"
+    message = "The video's HLS has no such file."
+
+
 class VideoNotDeleted(VideoNotFound):
     """API.md: restoring a video that is not in the trash is a 404, told apart by its code."""
 

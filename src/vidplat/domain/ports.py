@@ -58,12 +58,12 @@ class TokenCodec(Protocol):
 
 
 class UrlSigner(Protocol):
-    """Signs short-lived playback grants (user and session, video, expiry) with its own key."""
+    """Signs playback grants (user and session, kind, expiry, video) with its own key."""
 
-    def sign(self, claims: PlaybackClaims, video_id: UUID, expires_at: datetime) -> str: ...
+    def sign(self, claims: PlaybackClaims, video_id: UUID) -> str: ...
 
     def verify(self, token: str, video_id: UUID, now: datetime) -> PlaybackClaims:
-        """Whom the token was issued to; raises InvalidToken when tampered, expired or for another video."""
+        """What the token was issued as; raises InvalidToken when tampered, expired or for another video."""
         ...
 
 
@@ -155,6 +155,10 @@ class Storage(Protocol):
 
     async def put_bytes(self, key: str, data: bytes) -> None: ...
 
+    async def put_file(self, key: str, path: Path) -> None:
+        """Store a local file under key, streamed from disk (never read whole into memory)."""
+        ...
+
     async def move(self, source: str, target: str) -> None: ...
 
     async def delete(self, key: str) -> None:
@@ -187,6 +191,10 @@ class Storage(Protocol):
 
     async def sweep_temporary(self, older_than: timedelta) -> int:
         """Remove unfinished writes idle longer than older_than (left by a crash); returns how many."""
+        ...
+
+    def scratch(self, key: str) -> AbstractAsyncContextManager[Path]:
+        """A readable local file holding the object for the block (a copy when the store is remote)."""
         ...
 
 
@@ -224,6 +232,17 @@ class Transcoder(Protocol):
 
         on_progress hears whole percents as they are reached. Raises TranscodeFailed with the reason;
         out_dir is then removed.
+        """
+        ...
+
+
+class ScratchSpace(Protocol):
+    """Local working directories for the media tools, outside the store."""
+
+    def directory(self, name: str) -> AbstractAsyncContextManager[Path]:
+        """An empty directory for the block, removed after it.
+
+        The same name gives the same directory, emptied first: a retry clears what a killed attempt left.
         """
         ...
 
@@ -372,6 +391,13 @@ class VideoRepository(Protocol):
 
     async def stuck_processing(self, older_than: datetime, limit: int) -> Sequence[Video]:
         """Videos with an upload pending since before `older_than`."""
+        ...
+
+    async def set_progress(self, video: Video, progress: int) -> bool:
+        """Write `progress` only while the video's `pending_key` is still the pending upload (a conditional write).
+
+        False when that upload was superseded, published or failed meanwhile: nothing is written.
+        """
         ...
 
     async def storage_bytes(self, organization_id: UUID) -> int:

@@ -25,8 +25,10 @@ from vidplat.domain.ports import (
     MediaProbe,
     PasswordHasher,
     ReadCache,
+    ScratchSpace,
     Storage,
     TokenCodec,
+    Transcoder,
     UnitOfWorkFactory,
     UrlSigner,
     WebhookSender,
@@ -43,10 +45,12 @@ from vidplat.domain.videos.catalog import (
     ListVideos,
     RestoreVideo,
 )
-from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback
+from vidplat.domain.videos.hls import OpenHlsFile, ReadPlaylist
+from vidplat.domain.videos.playback import GetThumbnail, IssuePlayback, OpenStream, RedeemPlayback, ViewCredits
 from vidplat.domain.videos.processing import FailStuckUploads, ProcessUpload, RequeuePendingUploads
 from vidplat.domain.videos.purge import PurgeTrash
 from vidplat.domain.videos.sweep import SweepStorage
+from vidplat.domain.videos.transcoding import MakeRenditions
 from vidplat.domain.videos.upload import ReplaceVideoFile, Uploads, UploadVideo
 from vidplat.domain.webhooks.delivery import DeliverWebhook, SweepWebhooks
 from vidplat.domain.webhooks.endpoints import CreateEndpoint, DeleteEndpoint, ListDeliveries, ListEndpoints
@@ -64,6 +68,8 @@ class Ports:
     jobs: JobQueue
     storage: Storage
     probe: MediaProbe
+    transcoder: Transcoder
+    scratch: ScratchSpace
     cache: ReadCache
     webhook_uow: WebhookUnitOfWorkFactory  # the same units of work as `uow`, seen through the webhooks' port
     webhook_sender: WebhookSender
@@ -115,6 +121,8 @@ class UseCases:
     issue_playback: IssuePlayback
     redeem_playback: RedeemPlayback
     open_stream: OpenStream
+    read_playlist: ReadPlaylist
+    open_hls_file: OpenHlsFile
     get_thumbnail: GetThumbnail
     sweep_storage: SweepStorage
     video_viewers: VideoViewers
@@ -138,9 +146,10 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
     issuer = TokenIssuer(p.codec, policy.auth)
     sessions = SessionCheck(p.uow, p.clock, p.cache)
     background = Background()
+    credits = ViewCredits(CreditView(p.uow, p.lock, p.clock, policy.view_points), p.cache, background)
     uploads = Uploads(p.storage, p.jobs, policy.max_upload_bytes)
-    credit = CreditView(p.uow, p.lock, p.clock, policy.view_points)
-    process = ProcessUpload(p.uow, p.storage, p.probe, p.clock)
+    renditions = MakeRenditions(p.uow, p.storage, p.transcoder, p.scratch, p.clock)
+    process = ProcessUpload(p.uow, p.storage, p.probe, p.clock, renditions)
     upload_video = UploadVideo(p.uow, uploads, p.clock)
     replace_video_file = ReplaceVideoFile(p.uow, uploads, p.clock)
     get_upload = GetUpload(p.uow, p.clock)
@@ -162,7 +171,7 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         subscription_history=SubscriptionHistory(p.uow, p.clock),
         expire_subscriptions=ExpireSubscriptions(p.uow, p.clock),
         list_my_points=ListMyPoints(p.uow),
-        credit_view=credit,
+        credit_view=credits.credit,
         upload_video=upload_video,
         replace_video_file=replace_video_file,
         process_upload=process,
@@ -176,7 +185,9 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         restore_video=RestoreVideo(p.uow, p.clock),
         issue_playback=IssuePlayback(p.uow, p.signer, p.clock, policy.playback_ttl),
         redeem_playback=RedeemPlayback(p.signer, p.clock, sessions),
-        open_stream=OpenStream(p.uow, p.storage, credit, p.cache, background),
+        open_stream=OpenStream(p.uow, p.storage, credits, p.cache),
+        read_playlist=ReadPlaylist(p.uow, p.storage, p.signer, p.clock, p.cache),
+        open_hls_file=OpenHlsFile(p.uow, p.storage, credits, p.cache),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
         sweep_storage=SweepStorage(p.uow, p.storage, p.clock, policy.staging_ttl),
         video_viewers=VideoViewers(p.uow),

@@ -47,7 +47,7 @@ class SubprocessTranscoder:
         on_progress: Callable[[int], Awaitable[None]] | None = None,
     ) -> TranscodeResult:
         # What a killed earlier attempt left behind goes first: a retry starts clean.
-        shutil.rmtree(out_dir, ignore_errors=True)
+        await asyncio.to_thread(shutil.rmtree, out_dir, True)
         job = {
             "source": str(source),
             "out_dir": str(out_dir),
@@ -65,7 +65,7 @@ class SubprocessTranscoder:
             if child.returncode is None:
                 child.kill()
                 await child.wait()
-            shutil.rmtree(out_dir, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, out_dir, True)
             raise
 
 

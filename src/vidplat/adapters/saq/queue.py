@@ -25,14 +25,16 @@ ENQUEUE_TIMEOUT_SECONDS = 3.0
 class RetryPolicy:
     """How SAQ recovers a processing job.
 
-    A killed worker's job is swept once its heartbeat goes stale and is retried; the
-    timeout bounds one attempt on a 2 GiB file. Together they make sure no upload stays
-    pending (SAQ's defaults, no heartbeat and one attempt, would never recover it).
+    A killed worker's job is swept once its heartbeat goes stale and is retried (in seconds,
+    whatever the timeout); the timeout bounds one attempt that hangs, so it must outlast the
+    longest honest transcode: the longest video allowed (6 h), which the transcoder's CPU cap
+    (TranscodeLimits.cpu_seconds) ends anyway. Together they make sure no upload stays pending
+    (SAQ's defaults, no heartbeat and one attempt, would never recover it).
     """
 
-    timeout_seconds: int = 1800  # 4 attempts stay well inside FailStuckUploads' 6 hours
+    timeout_seconds: int = 6 * 3600  # 3 attempts stay inside FailStuckUploads' 24 hours
     heartbeat_seconds: int = 30
-    retries: int = 4
+    retries: int = 3
     retry_delay_seconds: float = 2.0
 
 

@@ -95,6 +95,21 @@ class SqlVideoRepository:
         )
         return [_video(row) for row in rows]
 
+    async def set_progress(self, video: Video, progress: int) -> bool:
+        if video.pending_key is None:
+            return False
+        # Conditional, and only this column: a concurrent edit, trash or newer upload is never written over.
+        written = await self._session.scalar(
+            update(VideoRow)
+            .where(VideoRow.id == video.id, VideoRow.pending_key == video.pending_key)
+            .values(progress=progress)
+            .returning(VideoRow.id)
+        )
+        if written is None:
+            return False
+        self._changed.add(topics.videos(video.organization_id))
+        return True
+
     async def storage_bytes(self, organization_id: UUID) -> int:
         served = case((VideoRow.storage_key.is_not(None), func.coalesce(VideoRow.size_bytes, 0)), else_=0)
         total = await self._session.scalar(

@@ -89,6 +89,17 @@ class LocalStorage:
                 temp.unlink(missing_ok=True)
                 raise
 
+    async def put_file(self, key: str, path: Path) -> None:
+        target = self.local_path(key)
+        with _full_disk():
+            temp, file = await asyncio.to_thread(self._open_temp)
+            try:
+                await asyncio.to_thread(_copy_in, path, file, temp, target)
+            except BaseException:
+                file.close()
+                temp.unlink(missing_ok=True)
+                raise
+
     async def move(self, source: str, target: str) -> None:
         with _full_disk():
             await asyncio.to_thread(_rename, self.local_path(source), self.local_path(target))
@@ -220,6 +231,12 @@ def _finish(file: BinaryIO, tail: bytes | bytearray, temp: Path, target: Path) -
         file.flush()
         os.fsync(file.fileno())
     _rename(temp, target)
+
+
+def _copy_in(path: Path, file: BinaryIO, temp: Path, target: Path) -> None:
+    with path.open("rb") as source:
+        shutil.copyfileobj(source, file, MIB)
+    _finish(file, b"", temp, target)
 
 
 def _rename(source: Path, target: Path) -> None:

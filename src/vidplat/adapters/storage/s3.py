@@ -112,6 +112,11 @@ class S3Storage:
         with _mapped():
             await obstore.put_async(self._store, key, data, use_multipart=False)
 
+    async def put_file(self, key: str, path: Path) -> None:
+        with _mapped():
+            # obstore reads the file in parts itself; a segment of a few MB goes up in one request.
+            await obstore.put_async(self._store, key, path, chunk_size=PART_SIZE, max_concurrency=PART_CONCURRENCY)
+
     async def move(self, source: str, target: str) -> None:
         with _mapped():
             await obstore.rename_async(self._store, source, target)  # a server-side copy, then delete

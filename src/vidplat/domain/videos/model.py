@@ -36,12 +36,21 @@ def clean_description(raw: str | None) -> str | None:
     return raw
 
 
+class PlaybackKind(StrEnum):
+    """What a playback token is for (see domain/videos/delivery.py): starting a view, or carrying one on."""
+
+    START = "start"
+    VIEW = "view"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlaybackClaims:
-    """Who a signed playback token was issued to: a user, within one login session it dies with."""
+    """Whom a playback token was issued to (a user, in one login session it dies with), what for, until when."""
 
     user_id: UUID
     session_id: UUID
+    kind: PlaybackKind
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,9 +7,19 @@ from datetime import timedelta
 from uuid import UUID
 
 from vidplat.domain import events
-from vidplat.domain.ports import Clock, JobQueue, MediaProbe, Storage, UnitOfWorkFactory, UnreadableMedia
-from vidplat.domain.videos.keys import media_key, thumbnail_key
+from vidplat.domain.ports import (
+    Clock,
+    JobQueue,
+    MediaProbe,
+    Storage,
+    TranscodeFailed,
+    UnitOfWorkFactory,
+    UnreadableMedia,
+)
+from vidplat.domain.videos.keys import hls_prefix, media_key, thumbnail_key
 from vidplat.domain.videos.model import MediaInfo, Video, VideoField, VideoStatus
+from vidplat.domain.videos.renditions import Rendition
+from vidplat.domain.videos.transcoding import MakeRenditions, UploadSuperseded
 from vidplat.domain.webhooks.events import video_event
 from vidplat.domain.webhooks.model import EventType
 
@@ -31,21 +41,26 @@ _PUBLISHED: tuple[VideoField, ...] = (
     "size_bytes",
     "checksum",
     "updated_at",
+    "progress",
+    "renditions",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class ProcessUpload:
-    """Probe, thumbnail and publish one upload; safe to run again after a crash at any step.
+    """Probe, thumbnail, transcode and publish one upload; safe to run again after a crash at any step.
 
-    The staged file is moved to its final key before the row points at it, and a retry
-    that finds only the moved file carries on from there, so no step is lost or repeated.
+    The probe stays a step of its own, before the transcode: it refuses a bad file in seconds,
+    and gives the row its facts (codecs, container) that the renditions do not keep. The staged
+    file is moved to its final key before the row points at it, and a retry that finds only the
+    moved file carries on from there, so no step is lost; the transcode is simply done again.
     """
 
     uow: UnitOfWorkFactory
     storage: Storage
     probe: MediaProbe
     clock: Clock
+    renditions: MakeRenditions
 
     async def __call__(self, video_id: UUID, upload_key: str) -> None:
         started = self.clock.now()
@@ -53,11 +68,7 @@ class ProcessUpload:
             video = await uow.videos.get_any(video_id)
         final = media_key(upload_key)
         if video is None or video.pending_key != upload_key:
-            # Superseded by a newer upload, or already published: the staged bytes are no one's,
-            # nor is a file an earlier attempt moved to `final` before crashing, unless it is served.
-            await self.storage.delete(upload_key)
-            if video is None or video.storage_key != final:
-                await self._discard(final)
+            await self._drop(video, upload_key, final)  # superseded by a newer upload, or already published
             return
         if await self.storage.exists(upload_key):
             source = upload_key
@@ -70,41 +81,55 @@ class ProcessUpload:
             async with self.probe.open(source) as media:
                 info = await media.probe()
                 thumbnail = await media.thumbnail(info.duration_seconds * THUMBNAIL_AT)
-        except UnreadableMedia as exc:
+            transcoded = await self.renditions(video, source, final)
+        except (UnreadableMedia, TranscodeFailed) as exc:
             await self.fail(video_id, upload_key, str(exc))
+            return
+        except UploadSuperseded:
+            async with self.uow(read_only=True) as uow:
+                await self._drop(await uow.videos.get_any(video_id), upload_key, final)
             return
         await self.storage.put_bytes(thumbnail_key(final), thumbnail)
         checksum = await self.storage.checksum(source)
         size = (await self.storage.head(source)).size
         if source != final:
             await self.storage.move(source, final)
-        if await self._publish(video_id, upload_key, final, info, size, checksum):
+        published = _Published(final, info, size, checksum, transcoded.renditions)
+        if await self._publish(video_id, upload_key, published):
             seconds = (self.clock.now() - started).total_seconds()
             events.record("video_ready", "video ready", video_id=str(video_id), processing_seconds=seconds)
 
-    async def _publish(
-        self, video_id: UUID, upload_key: str, final: str, info: MediaInfo, size: int, checksum: str
-    ) -> bool:
+    async def _publish(self, video_id: UUID, upload_key: str, file: _Published) -> bool:
         async with self.uow() as uow:
             # Locked: an edit, trash or newer upload committed during the processing is kept, not undone.
             video = await uow.videos.get_any(video_id, for_update=True)
             if video is None or video.pending_key != upload_key:
-                await self._discard(final)
+                await self._drop(video, None, file.key)
                 return False
             replaced = video.storage_key
-            video.storage_key, video.thumbnail_key, video.pending_key = final, thumbnail_key(final), None
+            video.storage_key, video.thumbnail_key, video.pending_key = file.key, thumbnail_key(file.key), None
             video.pending_bytes = None
-            video.status, video.failure_reason = VideoStatus.READY, None
+            video.status, video.failure_reason, video.progress = VideoStatus.READY, None, 100
+            info = file.info
             video.duration_seconds, video.width, video.height = info.duration_seconds, info.width, info.height
             video.video_codec, video.audio_codec = info.video_codec, info.audio_codec
-            video.content_type, video.size_bytes, video.checksum = info.content_type, size, checksum
+            video.content_type, video.size_bytes, video.checksum = info.content_type, file.size, file.checksum
+            video.renditions = file.renditions
             video.updated_at = self.clock.now()
             await uow.videos.update(video, *_PUBLISHED)
             await uow.outbox.record(video_event(EventType.VIDEO_READY, video, video.updated_at))
             await uow.commit()
-        if replaced is not None and replaced != final:
+        if replaced is not None and replaced != file.key:
+            # After the commit: the old renditions played until the new ones were reachable.
             await self._discard(replaced)
         return True
+
+    async def _drop(self, video: Video | None, upload_key: str | None, final: str) -> None:
+        """Remove what this upload's processing stored: no one's, unless (a concurrent run) published it."""
+        if upload_key is not None:
+            await self.storage.delete(upload_key)
+        if video is None or video.storage_key != final:
+            await self._discard(final)
 
     async def fail(self, video_id: UUID, upload_key: str, reason: str) -> None:
         """Record why the upload failed, then drop its bytes; the video keeps any file it already served."""
@@ -112,6 +137,17 @@ class ProcessUpload:
 
     async def _discard(self, media: str) -> None:
         await _discard(self.storage, media)
+
+
+@dataclass(frozen=True, slots=True)
+class _Published:
+    """The processed file as the row will name it."""
+
+    key: str
+    info: MediaInfo
+    size: int
+    checksum: str
+    renditions: tuple[Rendition, ...]
 
 
 async def fail_upload(
@@ -124,9 +160,11 @@ async def fail_upload(
             return
         video.pending_key, video.pending_bytes, video.failure_reason = None, None, reason
         if video.storage_key is None:
-            video.status = VideoStatus.FAILED
+            video.status, video.progress = VideoStatus.FAILED, None
         video.updated_at = clock.now()
-        await uow.videos.update(video, "pending_key", "pending_bytes", "failure_reason", "status", "updated_at")
+        await uow.videos.update(
+            video, "pending_key", "pending_bytes", "failure_reason", "status", "progress", "updated_at"
+        )
         await uow.outbox.record(video_event(EventType.VIDEO_FAILED, video, video.updated_at))
         await uow.commit()
     await storage.delete(upload_key)
@@ -135,8 +173,10 @@ async def fail_upload(
 
 
 async def _discard(storage: Storage, media: str) -> None:
+    """Remove a processed file and everything made from it."""
     await storage.delete(media)
     await storage.delete(thumbnail_key(media))
+    await storage.delete_prefix(hls_prefix(media))
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +190,7 @@ class FailStuckUploads:
     uow: UnitOfWorkFactory
     process: ProcessUpload
     clock: Clock
-    max_age: timedelta = timedelta(hours=6)
+    max_age: timedelta = timedelta(hours=24)
 
     async def __call__(self) -> int:
         async with self.uow(read_only=True) as uow:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from vidplat.domain.ports import Clock, Storage, UnitOfWorkFactory
-from vidplat.domain.videos.sweep import referenced_keys
+from vidplat.domain.videos.sweep import referenced_keys, referenced_prefixes
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +35,30 @@ class PurgeTrash:
         for _ in range(MAX_BATCHES):
             now = self.clock.now()
             keys: set[str] = set()
+            prefixes: set[str] = set()
             async with self.uow() as uow:
                 batch = await uow.videos.purgeable(now - self.retention, BATCH)
                 for video in batch:
                     keys |= referenced_keys(video)
+                    prefixes |= referenced_prefixes(video)
                     video.storage_key = video.pending_key = video.thumbnail_key = None
                     video.pending_bytes, video.purged_at, video.updated_at = None, now, now
+                    video.renditions = ()
                     await uow.videos.update(
-                        video, "storage_key", "pending_key", "thumbnail_key", "pending_bytes", "purged_at", "updated_at"
+                        video,
+                        "storage_key",
+                        "pending_key",
+                        "thumbnail_key",
+                        "pending_bytes",
+                        "purged_at",
+                        "updated_at",
+                        "renditions",
                     )
                 await uow.commit()
             for key in sorted(keys):
                 await self.storage.delete(key)
+            for prefix in sorted(prefixes):
+                await self.storage.delete_prefix(prefix)
             purged += len(batch)
             if len(batch) < BATCH:
                 break

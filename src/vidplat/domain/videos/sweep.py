@@ -9,14 +9,16 @@ from datetime import timedelta
 from uuid import UUID
 
 from vidplat.domain.ports import Clock, Storage, UnitOfWorkFactory
-from vidplat.domain.videos.keys import media_key, thumbnail_key
+from vidplat.domain.videos.keys import hls_prefix, media_key, thumbnail_key
 from vidplat.domain.videos.model import Video
 
 log = logging.getLogger(__name__)
 
-# The keys keys.py makes for a video: a staged upload, a published file, its thumbnail. Any other
-# key (another feature's) is not this sweep's to judge.
-_VIDEO_KEY = re.compile(r"orgs/[0-9a-f-]{36}/(?:uploads|videos)/(?P<video>[0-9a-f-]{36})/[0-9a-f-]{36}(?:\.jpg)?")
+# The keys keys.py makes for a video: a staged upload, a published file, its thumbnail, the objects
+# under its hls prefix. Any other key (another feature's) is not this sweep's to judge.
+_VIDEO_KEY = re.compile(
+    r"orgs/[0-9a-f-]{36}/(?:uploads|videos)/(?P<video>[0-9a-f-]{36})/[0-9a-f-]{36}(?:\.jpg|\.hls/.+)?"
+)
 
 
 def referenced_keys(video: Video) -> set[str]:
@@ -26,6 +28,16 @@ def referenced_keys(video: Video) -> set[str]:
         moved = media_key(video.pending_key)
         keys |= {video.pending_key, moved, thumbnail_key(moved)}
     return keys
+
+
+def referenced_prefixes(video: Video) -> set[str]:
+    """The hls prefixes the row may need: its served file's renditions, and those a pending upload is making."""
+    media = {video.storage_key, None if video.pending_key is None else media_key(video.pending_key)}
+    return {hls_prefix(key) for key in media if key is not None}
+
+
+def is_referenced(video: Video, key: str) -> bool:
+    return key in referenced_keys(video) or key.startswith(tuple(referenced_prefixes(video)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +65,8 @@ class SweepStorage:
         for video_id, keys in candidates.items():
             async with self.uow(read_only=True) as uow:
                 video = await uow.videos.get_any(video_id)
-            kept = set() if video is None else referenced_keys(video)
             for key in keys:
-                if key not in kept:
+                if video is None or not is_referenced(video, key):
                     await self.storage.delete(key)
                     removed += 1
         if removed:

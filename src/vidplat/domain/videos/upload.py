@@ -106,6 +106,7 @@ class UploadVideo:
             pending_key=key,
             size_bytes=size,
             pending_bytes=size,
+            progress=0,
         )
         async with self.uploads.recording(key), self.uow() as uow:
             # The size is known only now that the bytes are stored: a refusal here drops them.
@@ -159,9 +160,18 @@ class ReplaceVideoFile:
             video.pending_key, video.pending_bytes = key, size
             video.updated_at = self.clock.now()
             if video.storage_key is None:
-                video.status, video.failure_reason = VideoStatus.PROCESSING, None
+                video.status, video.failure_reason, video.progress = VideoStatus.PROCESSING, None, 0
+            # A replacement of a served file leaves its progress at 100: the video shows the file it serves.
             await uow.videos.update(
-                video, "title", "description", "pending_key", "pending_bytes", "updated_at", "status", "failure_reason"
+                video,
+                "title",
+                "description",
+                "pending_key",
+                "pending_bytes",
+                "updated_at",
+                "status",
+                "failure_reason",
+                "progress",
             )
             await uow.commit()
         await self.uploads.hand_over(self.uow, self.clock, video.id, key)

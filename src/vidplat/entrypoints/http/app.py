@@ -17,6 +17,7 @@ from vidplat.entrypoints.http.auth import AuthController
 from vidplat.entrypoints.http.docs import ScalarPage, SwaggerPage, docs_assets, root
 from vidplat.entrypoints.http.headers import SecurityHeaders
 from vidplat.entrypoints.http.health import HealthController
+from vidplat.entrypoints.http.hls import HlsController
 from vidplat.entrypoints.http.insights import InsightsController
 from vidplat.entrypoints.http.metrics import RequestMetrics, metrics_routes
 from vidplat.entrypoints.http.openapi_descriptions import describe
@@ -58,6 +59,7 @@ def create_app(container: Container, *, run_schedules: bool = True) -> Litestar:
             UserController,
             VideoController,
             StreamingController,
+            HlsController,
             WebhookController,
             TusController,
             *ops_handlers,

@@ -89,8 +89,12 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
         "`video_not_deleted` for a video that is not in the trash."
     ),
     ("POST", "/api/v1/videos/{video_id}/playback"): (
-        "A signed stream URL bound to the caller and this video, valid a few minutes, for players that "
-        "cannot send an Authorization header (`<video src>`)."
+        "Signed URLs bound to the caller, their session and this video, for players that cannot send an "
+        "Authorization header: `hls_url` (the HLS master playlist, for hls.js or Safari) and `thumbnail_url` "
+        "(for `<img src>`) start a view until `expires_at` (VIDPLAT_PLAYBACK_URL_TTL_SECONDS); the playlists "
+        "then carry a token lasting the video's duration plus 30 minutes, so pausing or seeking never breaks "
+        "the view. `url` is the progressive file (`<video src>`), valid until `expires_at` plus the duration "
+        "plus 30 minutes. Every token dies with the session (logout, password change, user deleted)."
     ),
     ("GET", "/api/v1/videos/{video_id}/thumbnail"): (
         "The JPEG thumbnail once the video is processed: 404 before, and 404 `video_failed` when processing failed."

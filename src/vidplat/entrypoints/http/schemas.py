@@ -272,4 +272,6 @@ class VideoPage(Struct):
 
 class PlaybackOut(Struct):
     url: str
+    hls_url: str
+    thumbnail_url: str
     expires_at: datetime

@@ -18,6 +18,7 @@ from structlog.contextvars import bind_contextvars
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import AdminRequired, InvalidToken
 from vidplat.domain.use_cases import UseCases
+from vidplat.domain.videos.playback import PlaybackPass
 from vidplat.entrypoints.http.params import Uc
 
 PUBLIC = "public"
@@ -37,7 +38,8 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         if signed and connection.route_handler.opt.get(PLAYBACK):
             video_id = connection.path_params.get("video_id")
             if isinstance(video_id, UUID):
-                return _bound(AuthenticationResult(user=await use_cases.redeem_playback(signed, video_id), auth=signed))
+                redeemed = await use_cases.redeem_playback(signed, video_id)
+                return _bound(AuthenticationResult(user=redeemed.principal, auth=redeemed))
         raise InvalidToken
 
 
@@ -72,6 +74,11 @@ def provide_principal(request: ASGIConnection[Any, Any, Any, Any], uc: Uc) -> Pr
     """
     principal: Principal = request.user
     return principal
+
+
+def presented_pass(request: ASGIConnection[Any, Any, Any, Any]) -> PlaybackPass | None:
+    """The playback token the caller came by; None for a bearer token."""
+    return request.auth if isinstance(request.auth, PlaybackPass) else None
 
 
 def provide_use_cases(request: ASGIConnection[Any, Any, Any, Any]) -> UseCases:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from datetime import timedelta
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 from uuid import UUID
 
@@ -15,8 +15,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, Parameter
 from litestar.response import Stream
 
-from vidplat.domain.accounts.model import Principal
-from vidplat.domain.use_cases import UseCases
+from vidplat.domain.videos.playback import Playable
 from vidplat.entrypoints.http.openapi_problems import bare, problems
 from vidplat.entrypoints.http.params import Caller, Uc
 from vidplat.entrypoints.http.problems import problem
@@ -24,6 +23,7 @@ from vidplat.entrypoints.http.ranges import Plan, plan_response
 from vidplat.entrypoints.http.schemas import PlaybackOut
 from vidplat.entrypoints.http.security import PLAYBACK
 
+T = TypeVar("T")
 # Any video container the upload accepted (MP4, QuickTime, WebM, Matroska): the stored type is sent.
 VIDEO = "video/*"
 _REFUSALS: dict[int, tuple[str, str]] = {
@@ -33,6 +33,7 @@ _REFUSALS: dict[int, tuple[str, str]] = {
         "The range is outside the video; Content-Range gives its size.",
     ),
 }
+PlaybackToken = Annotated[str | None, Parameter(description="Signed playback token", max_length=512)]
 # Media is per user (credits, tenancy): shared caches must not keep it.
 PRIVATE = {"Cache-Control": "private, max-age=0, must-revalidate"}
 # How long a presigned object URL of the redirect delivery serves: long enough for the player to
@@ -64,40 +65,68 @@ class StreamingController(Controller):
         request: Request[Any, Any, Any],
         uc: Uc,
         principal: Caller,
-        token: Annotated[str | None, Parameter(description="Signed playback token", max_length=512)] = None,
+        token: PlaybackToken = None,
     ) -> Response[Any]:
-        try:
-            return await _respond(request, uc, principal, video_id)
-        except FileNotFoundError:
-            # A replacement was published (deleting this file) between reading the row and opening
-            # the file: the row now names the new file, so answer from it. Read the row itself:
-            # this process may not have heard of the change yet.
-            return await _respond(request, uc, principal, video_id, fresh=True)
+        return await serve_file(request, lambda fresh: uc.open_stream(principal, video_id, fresh=fresh))
 
     @post(
         "/playback",
         status_code=200,
         responses=problems(401, 404),
-        summary="A short-lived signed URL for players that cannot send headers",
+        summary="Signed URLs (progressive, HLS, thumbnail) for players that cannot send headers",
     )
     async def playback(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> PlaybackOut:
         grant = await uc.issue_playback(principal, video_id)
-        return PlaybackOut(url=f"/api/v1/videos/{video_id}/stream?token={grant.token}", expires_at=grant.expires_at)
+        base = f"/api/v1/videos/{video_id}"
+        return PlaybackOut(
+            url=f"{base}/stream?token={grant.view_token}",
+            hls_url=f"{base}/hls/master.m3u8?token={grant.start_token}",
+            thumbnail_url=f"{base}/thumbnail?token={grant.start_token}",
+            expires_at=grant.expires_at,
+        )
 
     @get(
         "/thumbnail",
+        opt={PLAYBACK: True},
         media_type="image/jpeg",
         responses=problems(401, 404),
         summary="The JPEG thumbnail, once processed",
+        description="Authenticate with a bearer token, or with `token` from POST /playback (for `<img src>`).",
     )
-    async def thumbnail(self, video_id: FromPath[UUID], uc: Uc, principal: Caller) -> Response[bytes]:
+    async def thumbnail(
+        self, video_id: FromPath[UUID], uc: Uc, principal: Caller, token: PlaybackToken = None
+    ) -> Response[bytes]:
         return Response(await uc.get_thumbnail(principal, video_id), media_type="image/jpeg", headers=PRIVATE)
 
 
-async def _respond(
-    request: Request[Any, Any, Any], uc: UseCases, principal: Principal, video_id: UUID, *, fresh: bool = False
+async def serve_file(
+    request: Request[Any, Any, Any], open_file: Callable[[bool], Awaitable[Playable]]
 ) -> Response[Any]:
-    playable = await uc.open_stream(principal, video_id, fresh=fresh)
+    """A stored file with validators and byte ranges (proxied, offloaded to nginx or redirected to the store).
+
+    `open_file(fresh)` authorises and describes it; `fresh` reads the row, not a cached copy.
+    """
+
+    async def answer(fresh: bool) -> Response[Any]:
+        return await _respond(request, await open_file(fresh))
+
+    return await fresh_on_replacement(answer)
+
+
+async def fresh_on_replacement(answer: Callable[[bool], Awaitable[T]]) -> T:
+    """answer(fresh=False), or answer(fresh=True) when the file it named was gone.
+
+    A replacement was published (deleting this file) between reading the row and opening the
+    file: the row now names the new file, so answer from it. Read the row itself: this process
+    may not have heard of the change yet.
+    """
+    try:
+        return await answer(False)
+    except FileNotFoundError:
+        return await answer(True)
+
+
+async def _respond(request: Request[Any, Any, Any], playable: Playable) -> Response[Any]:
     plan = plan_response(
         method=request.method,
         headers=request.headers,
