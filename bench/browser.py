@@ -1,5 +1,5 @@
-"""What the browser checks share: headless Chromium driven over the DevTools protocol, an embedded
-`vidplat serve` on loopback, a signed-up admin. Not part of CI: they need Debian's chromium."""
+"""What the browser checks share: headless Chromium driven over the DevTools protocol and an embedded
+`vidplat serve` on loopback. Not part of CI: they need Debian's chromium."""
 
 from __future__ import annotations
 
@@ -156,8 +156,8 @@ async def _targets(port: int) -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def embedded_server(data: Path, **settings: str) -> Iterator[str]:
-    """`vidplat serve` in the embedded wiring on a free loopback port, with these VIDPLAT_* settings; its base URL."""
+def embedded_server(data: Path, **settings: str) -> Iterator[int]:
+    """`vidplat serve` in the embedded wiring on a free loopback port, with these VIDPLAT_* settings; the port."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDPLAT_")} | {"VIDPLAT_DATA_DIR": str(data)}
@@ -170,17 +170,7 @@ def embedded_server(data: Path, **settings: str) -> Iterator[str]:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        yield base
+        yield port
     finally:
         server.terminate()
         server.wait(30)
-
-
-def sign_up(base: str, name: str) -> str:
-    """A new organization; its admin's access token."""
-    body = {"name": name, "admin_email": "admin@example.com", "admin_password": "correct horse battery"}
-    with httpx.Client(base_url=base, timeout=30) as client:
-        slug = client.post("/api/v1/organizations", json=body).raise_for_status().json()["slug"]
-        login = {"organization": slug, "email": body["admin_email"], "password": body["admin_password"]}
-        token: str = client.post("/api/v1/auth/login", json=login).raise_for_status().json()["access_token"]
-        return token

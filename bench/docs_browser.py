@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import tempfile
 from pathlib import Path
 
-from bench.browser import RESULTS, chromium_tab, embedded_server, sign_up
+from bench.browser import RESULTS, chromium_tab, embedded_server
+from bench.rawhttp import Api
+from bench.seed import sign_up
 
 # Swagger UI: authorize with the token, open GET /users/me, Try it out, Execute; read the status shown.
 TRY_IT_OUT = """
@@ -32,7 +35,9 @@ TRY_IT_OUT = """
 """
 
 
-async def _drive(base: str, token: str) -> list[str]:
+async def _drive(port: int) -> list[str]:
+    base = f"http://127.0.0.1:{port}"
+    _, token = await sign_up(Api(port), "Docs Check", secrets.token_urlsafe(12))
     async with chromium_tab() as tab:
         report = []
         for path, name in (("/docs/scalar", "docs-scalar"), ("/docs", "docs-swagger")):
@@ -56,8 +61,8 @@ async def _drive(base: str, token: str) -> list[str]:
 
 def main() -> None:
     RESULTS.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as data, embedded_server(Path(data)) as base:
-        report = asyncio.run(_drive(base, sign_up(base, "Docs Check")))
+    with tempfile.TemporaryDirectory() as data, embedded_server(Path(data)) as port:
+        report = asyncio.run(_drive(port))
     print("\n".join([*report, f"screenshots in {RESULTS}/docs-*.png"]))
 
 

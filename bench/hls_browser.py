@@ -15,26 +15,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from bench import media
-from bench.browser import RESULTS, Tab, chromium_tab, embedded_server, sign_up
+from bench.browser import RESULTS, Tab, chromium_tab, embedded_server
 from bench.hls_player import page_server, site
 from bench.procs import Processes, free_port
+from bench.rawhttp import Api
 from bench.s3stack import start_s3_stack
+from bench.seed import sign_up
 from bench.services import Throwaway
+from bench.uploads import upload_ready
 
 TTL_SECONDS = 5
 SEEK_TO = 14.0  # seconds into the 20 s source: fragments never loaded before the pause
-READY_WITHIN = 600
 AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
 
 
@@ -46,21 +48,6 @@ class Check:
 
     def line(self) -> str:
         return f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.detail}"
-
-
-def upload_ready(base: str, token: str, source: Path) -> dict[str, Any]:
-    """Upload through the multipart API and wait for processing to end; the ready Video."""
-    auth = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base, timeout=120, headers=auth) as client, source.open("rb") as file:
-        files = {"file": (source.name, file, "video/webm")}
-        video = client.post("/api/v1/videos", data={"title": "HLS check"}, files=files).raise_for_status().json()
-        deadline = time.monotonic() + READY_WITHIN
-        while video["status"] == "processing" and time.monotonic() < deadline:
-            time.sleep(0.5)
-            video = client.get(f"/api/v1/videos/{video['id']}").raise_for_status().json()
-    if video["status"] != "ready":
-        raise SystemExit(f"the upload ended {video['status']}: {video.get('failure_reason')}")
-    return dict(video)
 
 
 def playback(base: str, token: str, video_id: str) -> dict[str, str]:
@@ -110,7 +97,7 @@ async def drive(tab: Tab, page: str, api: str, urls: dict[str, str]) -> list[Che
             "switches level",
             ok,
             f"forced level {top} ({levels[top]['height']}p): "
-            f"switched {await tab.evaluate('check.switched')}, its fragments loaded",
+            f"switched {await tab.evaluate('check.switched')}, its fragments {'' if ok else 'not '}loaded",
         )
     )
     loaded_before = await tab.evaluate("check.playlists")
@@ -191,10 +178,10 @@ class Served:
 @contextlib.asynccontextmanager
 async def embedded(scratch: Path, settings: dict[str, str]) -> AsyncIterator[Served]:
     """`vidplat serve` alone: SQLite, in-process jobs, local files."""
-    with embedded_server(scratch / "data", **settings) as api:
-        token = await asyncio.to_thread(sign_up, api, "HLS Check")
-        video = await asyncio.to_thread(upload_ready, api, token, media.vp9_clip())
-        yield Served(api, token, video["id"])
+    with embedded_server(scratch / "data", **settings) as port:
+        _, token = await sign_up(Api(port), "HLS Check", secrets.token_urlsafe(12))
+        video = await upload_ready(port, token, media.vp9_clip(), "HLS check")
+        yield Served(f"http://127.0.0.1:{port}", token, video["id"])
 
 
 @contextlib.asynccontextmanager
