@@ -53,8 +53,13 @@ async def s11(bench: Bench) -> list[Row]:
     nginx = Load(f"http://127.0.0.1:{bench.nginx_port}/", "segments.lua", ("", "", *files), CLIENTS, 2)
     mine, theirs = await alternate(bench, bearer, nginx, bench.profile.api_s)
     tokened = await repeated(bench, token, bench.profile.api_s)
+    # The framework's ceiling at the same concurrency, beside nginx's: what any route of this server could reach.
+    health = await repeated(bench, Load(bench.base + "/health", "get.lua", ("",), CLIENTS, 2), bench.profile.api_s)
     size = sum((root / segment).stat().st_size for segment in segments) / len(segments)
-    note = f"{len(segments)} segments of {len(video['renditions'])} renditions, {size / 1000:.0f} kB on average"
+    note = (
+        f"{len(segments)} segments of {len(video['renditions'])} renditions, {size / 1000:.0f} kB on average; "
+        f"/health at -c{CLIENTS} {median([r.rps for r in health]):,.0f} req/s"
+    )
     return [
         *_segment_rows("bearer", mine, theirs, note),
         *_segment_rows("token in the URL", tokened, theirs, errors_note("token", tokened)),
