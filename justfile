@@ -56,6 +56,12 @@ docs-browser:
     command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
     uv run python -m bench.docs_browser
 
+# A VP9 upload played by hls.js (pinned) in headless Chromium: level switch, seek past the playback TTL, storyboard; `just hls-browser embedded s3` (not in CI)
+hls-browser *args:
+    command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+    command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm)
+    uv run python -m bench.hls_browser "$@"
+
 # Build and start the production stack in Docker (needs VIDPLAT_JWT_SECRET and VIDPLAT_PLAYBACK_SECRET, e.g. in .env)
 up:
     docker compose up --build -d

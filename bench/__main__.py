@@ -19,7 +19,7 @@ from bench.results import RESULTS_DIR
 from bench.runner import SCENARIOS, run
 from bench.services import Throwaway
 
-USAGE = "usage: python -m bench [full|quick] [S1 ... S10 S12 S13]"
+USAGE = "usage: python -m bench [full|quick] [S1 ... S14]"
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

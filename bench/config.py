@@ -32,6 +32,7 @@ class Profile:
     big_video_mb: int  # the streamed video, also served by nginx
     upload_mib: int  # S7
     coldstart_runs: int  # S8
+    transcode_source_s: int  # S14: seconds of the 1080p source transcoded while /health is probed
 
 
 FULL = Profile(
@@ -44,6 +45,7 @@ FULL = Profile(
     big_video_mb=200,
     upload_mib=1024,
     coldstart_runs=3,
+    transcode_source_s=30,
 )
 
 QUICK = Profile(
@@ -56,6 +58,7 @@ QUICK = Profile(
     big_video_mb=20,
     upload_mib=256,
     coldstart_runs=1,
+    transcode_source_s=10,
 )
 
 PROFILES = {p.name: p for p in (FULL, QUICK)}

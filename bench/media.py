@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
+from av.container import OutputContainer
 
 from bench.config import MB, MIB
 
@@ -48,6 +49,15 @@ def hd_clip(seconds: int = 30) -> Path:
     return path
 
 
+def vp9_clip(seconds: int = 20) -> Path:
+    """A 854x480 VP9 + Opus WebM of moving stripes: a source no browser's MSE takes as is, three rungs."""
+    path = cache_dir() / f"vp9-{seconds}s-{_VERSION}.webm"
+    if not path.exists():
+        print(f"generating {path} (once; cached for later runs)", flush=True)
+        _atomically(path, lambda temp: _encode_vp9(temp, seconds))
+    return path
+
+
 def sparse_upload(mebibytes: int) -> Path:
     """A file that passes vidplat's container sniffing (an MP4 `ftyp` box) followed by a sparse hole.
 
@@ -86,7 +96,7 @@ def padded_video(mebibytes: int) -> Path:
 
 def _atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Write to a temporary name and rename, so an interrupted generation is never cached."""
-    temp = path.with_suffix(".part.mp4")
+    temp = path.with_suffix(f".part{path.suffix}")
     try:
         write(temp)
         temp.replace(path)
@@ -154,14 +164,39 @@ def _encode_hd(path: Path, seconds: int, width: int = 1920, height: int = 1080, 
             frame.pts = index
             output.mux(video.encode(frame))
         output.mux(video.encode(None))
-        samples = 1024
-        for start in range(0, seconds * 48_000, samples):
-            sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
-            # A buzz that changes every frame: s16 stereo samples from a cheap byte pattern.
-            sound.planes[0].update(bytes((start // samples * 37 + i) % 256 for i in range(sound.planes[0].buffer_size)))
-            sound.sample_rate, sound.pts = 48_000, start
-            output.mux(audio.encode(sound))
-        output.mux(audio.encode(None))
+        _tone(output, audio, seconds, samples=1024)  # AAC's frame size
+
+
+def _encode_vp9(path: Path, seconds: int, width: int = 854, height: int = 480, fps: int = 24) -> None:
+    with av.open(str(path), "w", format="webm") as output:
+        # Realtime and the fastest speed: the source's quality does not matter, its codec does.
+        options = {"deadline": "realtime", "cpu-used": "8", "b": "1M", "g": str(2 * fps)}
+        video = _video(output.add_stream("libvpx-vp9", rate=fps, options=options))
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        audio = output.add_stream("libopus", rate=48_000, layout="stereo")
+        if not isinstance(audio, av.AudioStream):
+            raise TypeError("expected an audio stream")
+        pattern = bytes((x * 7 // 3) % 256 for x in range(2 * width + 512))
+        for index in range(fps * seconds):
+            frame = av.VideoFrame(width, height, "yuv420p")
+            luma, *chroma = frame.planes
+            luma.update(b"".join(pattern[(y + index * 5) % 256 :][: luma.line_size] for y in range(height)))
+            for offset, plane in enumerate(chroma):
+                plane.update(bytes([96 + 64 * offset + index % 32]) * plane.buffer_size)
+            frame.pts = index
+            output.mux(video.encode(frame))
+        output.mux(video.encode(None))
+        _tone(output, audio, seconds, samples=960)  # Opus's 20 ms frame
+
+
+def _tone(output: OutputContainer, audio: av.AudioStream, seconds: int, *, samples: int) -> None:
+    """A buzz that changes every frame: s16 stereo samples from a cheap byte pattern."""
+    for start in range(0, seconds * 48_000, samples):
+        sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
+        sound.planes[0].update(bytes((start // samples * 37 + i) % 256 for i in range(sound.planes[0].buffer_size)))
+        sound.sample_rate, sound.pts = 48_000, start
+        output.mux(audio.encode(sound))
+    output.mux(audio.encode(None))
 
 
 def _video(stream: object) -> av.VideoStream:

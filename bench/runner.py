@@ -22,6 +22,7 @@ from bench.results import RESULTS_DIR, Row, failed_row, render, write_json
 from bench.scenarios.api import s5, s6
 from bench.scenarios.coldstart import s8
 from bench.scenarios.credits import s4
+from bench.scenarios.hls import s11, s14
 from bench.scenarios.objectstore import s9
 from bench.scenarios.streaming import s1, s2, s3
 from bench.scenarios.transcode import s10
@@ -47,6 +48,7 @@ PLAN: list[tuple[str, str, Scenario]] = [
     ("S6", "logins while /health is probed", s6),
     ("S4", "credit burst", s4),
     ("S7", "large upload", s7),
+    ("S11", "32 clients, random HLS segments, vs nginx", s11),
     ("S9", "S3 storage: downloads, redirects, a large upload", s9),
     ("S12", "tus upload in 8 MiB PATCHes vs one multipart POST, local and S3; cut, restart, resume", s12),
     ("S8", "cold start, embedded", s8),
@@ -55,6 +57,7 @@ PLAN: list[tuple[str, str, Scenario]] = [
 STANDALONE: list[tuple[str, str, Callable[[Profile, Callable[[str], None]], Awaitable[list[Row]]]]] = [
     ("S13", "growth: small and large data, read cache off and on; expiry", s13),
     ("S10", "transcode 30 s of 1080p to the ladder, vs the ffmpeg CLI", s10),
+    ("S14", "/health while the embedded server transcodes 1080p", s14),
 ]
 SCENARIOS = {name for name, _, _ in PLAN} | {name for name, _, _ in STANDALONE}
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import PIPE, STDOUT
+from uuid import UUID
 
 from bench.config import REDIS_URL, SERVE_WORKERS, SERVER_LOG_LEVEL
 from bench.procs import Processes, free_port, venv_script
 from bench.rawhttp import Api
-from bench.seed import login
-from bench.services import Throwaway
+from bench.seed import sign_up
+from bench.services import Throwaway, fetch
 from bench.stack import clean_env, wait_http
 from bench.uploads import upload_ready
 from tests.s3 import S3Service
@@ -43,7 +43,10 @@ class S3Stack:
         return f"/api/v1/videos/{self.video_id}/stream"
 
 
-async def start_s3_stack(processes: Processes, run_dir: Path, state: Throwaway, big_video: Path) -> S3Stack:
+async def start_s3_stack(
+    processes: Processes, run_dir: Path, state: Throwaway, big_video: Path, **settings: str
+) -> S3Stack:
+    """The stack with `big_video` uploaded and ready; `settings` are more VIDPLAT_* for every process."""
     args, service = weed_mini(run_dir / "weed")
     processes.start("weed", args, env=clean_env(), cwd=run_dir)
 
@@ -61,6 +64,7 @@ async def start_s3_stack(processes: Processes, run_dir: Path, state: Throwaway, 
         playback_secret=secrets.token_urlsafe(48),
         data_dir=str(run_dir / "s3-data"),
         log_level=SERVER_LOG_LEVEL,
+        **settings,
     ) | service.env(PREFIX)
     migrate = await asyncio.create_subprocess_exec(
         venv_script("vidplat"), "migrate", env=env, cwd=run_dir, stdout=PIPE, stderr=STDOUT
@@ -79,12 +83,12 @@ async def start_s3_stack(processes: Processes, run_dir: Path, state: Throwaway, 
 
     api = Api(port)
     password = secrets.token_urlsafe(12)
-    payload = {"name": "Bench S3", "admin_email": "admin@bench.example", "admin_password": password}
-    org = await api.call("POST", "/api/v1/organizations", payload=payload, expect=201)
-    token = await login(api, org["id"], "admin@bench.example", password)
+    _, token = await sign_up(api, "Bench S3", password)
     video = await upload_ready(port, token, big_video, "big on S3")
     storage = service.storage(run_dir / "harness-scratch", PREFIX)
-    big_key = await anext(k async for k in _keys(storage) if "/videos/" in k and not k.endswith(".jpg"))
+    # The stored original, not its thumbnail or renditions: the key the video's row names.
+    [row] = await fetch(state.dsn, "SELECT storage_key FROM videos WHERE id = $1", UUID(video["id"]))
+    big_key = row["storage_key"]
     size = (await storage.head(big_key)).size
     return S3Stack(
         service=service,
@@ -99,8 +103,3 @@ async def start_s3_stack(processes: Processes, run_dir: Path, state: Throwaway, 
         env=env,
         serve_argv=[*serve, str(port)],
     )
-
-
-async def _keys(storage: S3Storage) -> AsyncIterator[str]:
-    async for stored in storage.list("orgs/"):
-        yield stored.key

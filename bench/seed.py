@@ -21,6 +21,7 @@ from vidplat.domain.ids import new_id
 from vidplat.settings import Settings
 
 T = TypeVar("T")
+ADMIN_EMAIL = "admin@bench.example"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,27 +59,21 @@ async def bounded(concurrency: int, jobs: Iterable[Coroutine[Any, Any, T]]) -> l
 async def seed(port: int, dsn: str, settings: Settings, big_video: Path, small_video: Path) -> World:
     api = Api(port)
     password = secrets.token_urlsafe(12)
-    org = await api.call(
-        "POST",
-        "/api/v1/organizations",
-        payload={"name": "Bench Org", "admin_email": "admin@bench.example", "admin_password": password},
-        expect=201,
-    )
-    admin = await login(api, org["id"], "admin@bench.example", password)
+    org_id, admin = await sign_up(api, "Bench Org", password)
 
     email = member_email(0)
     user = await api.call(
         "POST", "/api/v1/users", token=admin, payload={"email": email, "password": password}, expect=201
     )
-    first = Member(id=user["id"], email=email, token=await login(api, org["id"], email, password))
-    others = await members_in_database(dsn, settings, UUID(org["id"]), first)
+    first = Member(id=user["id"], email=email, token=await login(api, org_id, email, password))
+    others = await members_in_database(dsn, settings, UUID(org_id), first)
     videos = await bounded(2, [upload_ready(port, admin, big_video, "big"), *upload_batch(port, admin, small_video, 1)])
     members = [first, *others]
     big = videos[0]
     # What nginx must serve is the very file vidplat streams: its stored copy, found by its key.
     rows = await fetch(dsn, "SELECT storage_key FROM videos WHERE id = $1", UUID(big["id"]))
     return World(
-        org_id=org["id"],
+        org_id=org_id,
         admin_token=admin,
         password=password,
         members=members,
@@ -138,6 +133,14 @@ def upload_batch(
     port: int, token: str, path: Path, first: int, count: int = VIDEOS - 1
 ) -> list[Coroutine[Any, Any, Any]]:
     return [upload_ready(port, token, path, f"small {n}") for n in range(first, first + count)]
+
+
+async def sign_up(api: Api, name: str, password: str) -> tuple[str, str]:
+    """A new organization through the public API: its id and its admin's access token."""
+    payload = {"name": name, "admin_email": ADMIN_EMAIL, "admin_password": password}
+    org = await api.call("POST", "/api/v1/organizations", payload=payload, expect=201)
+    org_id: str = org["id"]
+    return org_id, await login(api, org_id, ADMIN_EMAIL, password)
 
 
 async def login(api: Api, org_id: str, email: str, password: str) -> str:

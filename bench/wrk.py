@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import signal
 import tempfile
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 LUA_DIR = Path(__file__).with_name("lua")
 _MARK = "BENCH_JSON "
@@ -51,28 +54,50 @@ def wrk_binary() -> str:
 
 
 async def run_wrk(load: Load, seconds: int) -> WrkResult:
+    proc, script = await _start(load, seconds)
+    with script:
+        out, _ = await proc.communicate()
+    return _result(proc, out)
+
+
+async def run_wrk_until(load: Load, done: Awaitable[object], *, longest_s: int) -> WrkResult:
+    """wrk for as long as `done` takes (at most `longest_s`): it stops on SIGINT and still reports."""
+    proc, script = await _start(load, longest_s)
+    with script:
+        try:
+            await done
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGINT)
+            out, _ = await proc.communicate()
+    return _result(proc, out)
+
+
+async def _start(load: Load, seconds: int) -> tuple[asyncio.subprocess.Process, IO[str]]:
+    """wrk running the load; the temporary script file must stay until it exits."""
     wrk = wrk_binary()
     # wrk takes one script: the scenario's, followed by the shared done() reporter.
     script_text = (LUA_DIR / load.script).read_text() + "\n" + (LUA_DIR / "report.lua").read_text()
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-") as script:
-        script.write(script_text)
-        script.flush()
-        argv = [
-            wrk,
-            f"-t{min(load.threads, load.connections)}",
-            f"-c{load.connections}",
-            f"-d{seconds}s",
-            f"--timeout={load.timeout_s}s",
-            "-s",
-            script.name,
-            load.url,
-            "--",
-            *load.args,
-        ]
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-        )
-        out, _ = await proc.communicate()
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-")  # noqa: SIM115 - closed by the caller
+    script.write(script_text)
+    script.flush()
+    argv = [
+        wrk,
+        f"-t{min(load.threads, load.connections)}",
+        f"-c{load.connections}",
+        f"-d{seconds}s",
+        f"--timeout={load.timeout_s}s",
+        "-s",
+        script.name,
+        load.url,
+        "--",
+        *load.args,
+    ]
+    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    return proc, script
+
+
+def _result(proc: asyncio.subprocess.Process, out: bytes) -> WrkResult:
     text = out.decode(errors="replace")
     line = next((ln for ln in text.splitlines() if ln.startswith(_MARK)), None)
     if proc.returncode != 0 or line is None:

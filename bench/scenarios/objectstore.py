@@ -1,19 +1,22 @@
 """S9 and S7 on S3 storage: /stream in proxy delivery against a direct GET of the same object from the
-S3 server (SeaweedFS), the cost of a redirect, and a large upload against a direct PUT of the same bytes."""
+S3 server (SeaweedFS), the cost of a redirect (of /stream and of HLS segments), and a large upload
+against a direct PUT of the same bytes."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from bench.config import MB, MIB
 from bench.context import Bench
-from bench.rawhttp import Api
+from bench.rawhttp import Api, Connection, HttpError
 from bench.results import Row, median
 from bench.s3stack import S3Stack, start_s3_stack
+from bench.scenarios.hls import variant_segments
 from bench.scenarios.pairs import alternate, download_row, errors_note, repeated
 from bench.scenarios.upload import MAX_GROWTH_MB, RssSampler
 from bench.services import Throwaway
@@ -22,13 +25,19 @@ from bench.wrk import Load
 
 TARGET = 0.7
 REDIRECT_CLIENTS = 16
+TEMPORARY_REDIRECT = 307
 
 
 async def s9(bench: Bench) -> list[Row]:
     state = Throwaway.new()
     try:
         stack = await start_s3_stack(bench.processes, bench.run_dir, state, bench.big_video)
-        rows = [await _download(bench, stack, 1), await _download(bench, stack, 16), await _redirect(bench, stack)]
+        rows = [await _download(bench, stack, 1), await _download(bench, stack, 16)]
+        stream = Load(f"http://127.0.0.1:{stack.redirect_port}{stack.stream_path}", "get.lua", (stack.token,))
+        rows += [
+            await _redirect(bench, "/stream", stream),
+            await _redirect(bench, "HLS segments", await _segments(stack)),
+        ]
         rows += await _upload(bench, stack)
         return rows
     finally:
@@ -48,19 +57,33 @@ async def _download(bench: Bench, stack: S3Stack, clients: int) -> Row:
     return download_row("S9", clients, mine, theirs, against="direct S3 GET", at_least=TARGET, via=", S3 proxy")
 
 
-async def _redirect(bench: Bench, stack: S3Stack) -> Row:
+async def _segments(stack: S3Stack) -> Load:
+    """Random segments of the video's first rendition from the redirect server, each checked to answer 307 once."""
+    paths = await variant_segments(stack.redirect_port, stack.video_id, stack.token)
+    conn = Connection("127.0.0.1", stack.redirect_port)
+    try:
+        answer = await conn.request("GET", paths[0])
+    finally:
+        await conn.close()
+    if answer.status != TEMPORARY_REDIRECT:
+        raise HttpError(f"a segment in redirect delivery answered {answer.status}, not 307")
+    # The paths carry their token: no bearer header, as a player sends them.
+    return Load(f"http://127.0.0.1:{stack.redirect_port}/", "segments.lua", ("", "", *paths))
+
+
+async def _redirect(bench: Bench, what: str, load: Load) -> Row:
     """What a 307 costs: authorisation, the (cached) credit check and signing, per request."""
-    url = f"http://127.0.0.1:{stack.redirect_port}{stack.stream_path}"
-    results = await repeated(bench, Load(url, "get.lua", (stack.token,), REDIRECT_CLIENTS, 2), bench.profile.api_s)
+    load = replace(load, connections=REDIRECT_CLIENTS, threads=2)
+    results = await repeated(bench, load, bench.profile.api_s)
     p50, rps = median([r.p50_ms for r in results]), median([r.rps for r in results])
     return Row(
         scenario="S9",
-        what=f"redirect delivery, 307 p99 at {REDIRECT_CLIENTS} clients",
+        what=f"redirect delivery, {what} 307 p99 at {REDIRECT_CLIENTS} clients",
         value=median([r.p99_ms for r in results]),
         unit="ms",
         reference=f"p50 {p50:.1f} ms, {rps:,.0f} req/s",
         runs=[r.p99_ms for r in results],
-        note=errors_note("redirects", results),
+        note=errors_note(f"{what} redirects", results),
     )
 
 
