@@ -78,10 +78,11 @@ class ProcessUpload:
             await self.fail(video_id, upload_key, "The uploaded file was lost before it could be processed.")
             return
         try:
+            # One local copy (a download from a remote store) for all three.
             async with self.probe.open(source) as media:
                 info = await media.probe()
                 thumbnail = await media.thumbnail(info.duration_seconds * THUMBNAIL_AT)
-            transcoded = await self.renditions(video, source, final)
+                transcoded = await self.renditions(video, media.path, final)
         except (UnreadableMedia, TranscodeFailed) as exc:
             await self.fail(video_id, upload_key, str(exc))
             return
