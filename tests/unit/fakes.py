@@ -218,7 +218,6 @@ class FakeStorage:
     async def put_file(self, key: str, path: Path) -> None:
         self._set(key, await asyncio.to_thread(path.read_bytes))
 
-
     async def move(self, source: str, target: str) -> None:
         self._set(target, self._get(source))
         del self.files[source]
