@@ -40,7 +40,7 @@ from vidplat.adapters.sql.uow import unit_of_work_factory
 from vidplat.adapters.storage.local import LocalStorage
 from vidplat.domain.accounts.policy import AuthPolicy, Quota
 from vidplat.domain.pagination import Page
-from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher, Transcoder
+from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
 from vidplat.domain.webhooks.delivery import enqueue_deliveries
 from vidplat.settings import Settings, StorageSettings
@@ -152,12 +152,10 @@ def bootstrap(
     clock: Clock | None = None,
     hasher: PasswordHasher | None = None,
     job_policy: RetryPolicy | None = None,
-    transcoder: Transcoder | None = None,
 ) -> Container:
     """Wire the production adapters when Redis is configured, the embedded ones otherwise.
 
-    Tests pass a clock, a cheaper hasher, a faster job retry policy or a transcoder on a smaller
-    ladder; nothing else varies.
+    Tests pass a clock, a cheaper hasher or a faster job retry policy; nothing else varies.
     """
     clock = clock or SystemClock()
     count_events()
@@ -180,7 +178,7 @@ def bootstrap(
     )
     storage = media_store(settings.storage, settings.data_dir / "scratch")
     scratch = LocalScratchSpace(settings.data_dir / "scratch" / "transcodes")
-    transcoder = transcoder or SubprocessTranscoder(
+    transcoder = SubprocessTranscoder(
         TranscodeLimits(max_pixels=settings.media_max_pixels, max_duration_seconds=settings.media_max_duration_seconds)
     )
     auth = settings.auth
