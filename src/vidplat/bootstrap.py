@@ -41,7 +41,7 @@ from vidplat.adapters.storage.local import LocalStorage
 from vidplat.adapters.storage.local_resumable import LocalResumableStorage
 from vidplat.domain.accounts.policy import AuthPolicy, Quota
 from vidplat.domain.pagination import Page
-from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher, Transcoder
+from vidplat.domain.ports import AttemptLimiter, Clock, JobQueue, Lock, PasswordHasher
 from vidplat.domain.uploads.ports import ResumableStorage
 from vidplat.domain.use_cases import Policy, Ports, UseCases, build_use_cases
 from vidplat.domain.webhooks.delivery import enqueue_deliveries
@@ -170,12 +170,10 @@ def bootstrap(
     clock: Clock | None = None,
     hasher: PasswordHasher | None = None,
     job_policy: RetryPolicy | None = None,
-    transcoder: Transcoder | None = None,
 ) -> Container:
     """Wire the production adapters when Redis is configured, the embedded ones otherwise.
 
-    Tests pass a clock, a cheaper hasher, a faster job retry policy or a transcoder on a smaller
-    ladder; nothing else varies.
+    Tests pass a clock, a cheaper hasher or a faster job retry policy; nothing else varies.
     """
     clock = clock or SystemClock()
     count_events()
@@ -198,7 +196,7 @@ def bootstrap(
     )
     storage = media_store(settings.storage, settings.data_dir / "scratch")
     scratch = LocalScratchSpace(settings.data_dir / "scratch" / "transcodes")
-    transcoder = transcoder or SubprocessTranscoder(
+    transcoder = SubprocessTranscoder(
         TranscodeLimits(max_pixels=settings.media_max_pixels, max_duration_seconds=settings.media_max_duration_seconds)
     )
     auth = settings.auth

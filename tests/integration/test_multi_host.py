@@ -27,7 +27,7 @@ from tests.integration.conftest import JWT_SECRET, PLAYBACK_SECRET, eventually
 from tests.integration.test_worker import _DOOMED_WORKER, AFTER_MOVING_THE_FILE
 from tests.media import make_mp4
 from tests.s3 import S3Service
-from vidplat.domain.videos.keys import thumbnail_key
+from vidplat.domain.videos.keys import hls_prefix, thumbnail_key
 
 PASSWORD = "correct horse battery staple"
 VIDPLAT = str(Path(sys.executable).parent / "vidplat")
@@ -161,15 +161,16 @@ async def test_an_upload_through_one_api_is_processed_after_a_worker_dies_and_st
         assert uploaded.status_code == 202, uploaded.text
         video_id = uploaded.json()["id"]
 
-        async def moved_by_the_doomed_worker() -> str | None:
+        async def renditions_stored_by_the_doomed_worker() -> str | None:
             assert doomed.process.returncode is None, f"worker1 exited: {doomed.output()}"
             keys = [o.key async for o in storage.list("orgs/")]
-            return next((key for key in keys if "/videos/" in key and not key.endswith(".jpg")), None)
+            return next((key.partition(".hls/")[0] for key in keys if ".hls/" in key), None)
 
         final = await eventually(
-            moved_by_the_doomed_worker, within=60, what=lambda: f"worker1's move ({doomed.output()})"
+            renditions_stored_by_the_doomed_worker, within=60, what=lambda: f"worker1's renditions ({doomed.output()})"
         )
-        doomed.process.kill()  # SIGKILL mid-job: the file is moved, the row still says processing
+        # SIGKILL mid-job: some or all renditions stored, the file perhaps moved, the row still processing.
+        doomed.process.kill()
         await doomed.process.wait()
         worker2 = await deployment.spawn("worker2", [VIDPLAT, "worker"])
         hosts.push_async_callback(stop, worker2)
@@ -193,7 +194,10 @@ async def test_an_upload_through_one_api_is_processed_after_a_worker_dies_and_st
         points = (await http.get(f"{api1.url}/api/v1/users/me/points", headers=auth)).json()
         assert points["total"] == 10  # once, across three API processes and both ways of delivery
 
-        assert sorted([o.key async for o in storage.list("")]) == sorted([final, thumbnail_key(final)])  # no orphan
+        keys = sorted([o.key async for o in storage.list("")])
+        renditions = [key for key in keys if key.startswith(hls_prefix(final))]
+        assert sorted(set(keys) - set(renditions)) == sorted([final, thumbnail_key(final)])  # no orphan
+        assert hls_prefix(final) + "master.m3u8" in renditions  # the retry stored them whole
         for host in (api1, api2, api3, doomed, worker2):
             leftovers = [p for p in host.data_dir.rglob("*") if p.is_file() and p.suffix == ".part"]
             assert leftovers == [], f"{host.name} kept scratch copies"

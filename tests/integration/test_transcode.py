@@ -220,3 +220,29 @@ async def test_a_retry_replaces_what_a_killed_attempt_left(tmp_path: Path) -> No
     result = await transcode(source, tmp_path / "out")
     assert not (leftover / "seg_00007.m4s").exists()
     assert_plays(tmp_path / "out", result, frames=20, audio=False)
+
+
+async def test_only_so_many_transcodes_run_at_once_and_the_next_starts_when_one_ends(tmp_path: Path) -> None:
+    source = make_mp4(tmp_path / "in.mp4", seconds=4, width=320, height=240)
+    transcoder = SubprocessTranscoder(at_once=1)
+    started, release = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def first_holds(percent: int) -> None:
+        if not started.is_set():
+            order.append("first")
+            started.set()
+        await release.wait()
+
+    async def second_reports(percent: int) -> None:
+        order.append("second" if release.is_set() else "second, while the first was running")
+
+    first = asyncio.create_task(transcoder.transcode(source, tmp_path / "a", STANDARD_LADDER, first_holds))
+    await started.wait()
+    second = asyncio.create_task(transcoder.transcode(source, tmp_path / "b", STANDARD_LADDER, second_reports))
+    # Long enough for a second child to start and report, were it allowed to (it never is: no flake).
+    await asyncio.sleep(3)
+    assert order == ["first"]
+    release.set()
+    await asyncio.gather(first, second)
+    assert set(order) == {"first", "second"}

@@ -225,14 +225,6 @@ class FakeStorage:
     async def put_file(self, key: str, path: Path) -> None:
         self._set(key, await asyncio.to_thread(path.read_bytes))
 
-    @asynccontextmanager
-    async def scratch(self, key: str) -> AsyncIterator[Path]:
-        data = self._get(key)
-        with tempfile.TemporaryDirectory() as directory:
-            path = Path(directory, "scratch")
-            await asyncio.to_thread(path.write_bytes, data)
-            yield path
-
     async def move(self, source: str, target: str) -> None:
         self._set(target, self._get(source))
         del self.files[source]
@@ -314,7 +306,10 @@ class FakeMediaProbe:
     async def open(self, key: str) -> AsyncIterator[FakeMediaFile]:
         if key not in self.storage.files:
             raise FileNotFoundError(key)
-        yield FakeMediaFile(self, key)
+        with tempfile.TemporaryDirectory() as directory:  # the local copy the transcoder reads
+            path = Path(directory, "source")
+            await asyncio.to_thread(path.write_bytes, self.storage.files[key])
+            yield FakeMediaFile(self, key, path)
 
     async def probe(self, key: str) -> MediaInfo:
         self.probed.append(self._readable(key))
@@ -334,8 +329,8 @@ class FakeMediaProbe:
 
 
 class FakeMediaFile:
-    def __init__(self, probe: FakeMediaProbe, key: str) -> None:
-        self._probe, self._key = probe, key
+    def __init__(self, probe: FakeMediaProbe, key: str, path: Path) -> None:
+        self._probe, self._key, self.path = probe, key, path
 
     async def probe(self) -> MediaInfo:
         return await self._probe.probe(self._key)

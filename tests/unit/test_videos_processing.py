@@ -320,3 +320,13 @@ async def test_an_upload_replaced_mid_transcode_stops_and_leaves_nothing_of_its_
     world.transcoder.during = None
     await world.process()(video.id, newer[0])
     assert set(world.storage.files) == published_files(newer[0])
+
+
+async def test_a_retry_replaces_the_renditions_a_killed_attempt_stored(world: World, acme: Tenant) -> None:
+    video, key = await staged(world, acme)
+    stale = hls_prefix(media_key(key)) + "240p/seg_00099.m4s"  # from an attempt killed mid-upload
+    await world.storage.put_bytes(stale, b"an older encoding")
+
+    await world.process()(video.id, key)
+
+    assert set(world.storage.files) == published_files(key)

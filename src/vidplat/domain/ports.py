@@ -194,13 +194,14 @@ class Storage(Protocol):
         """Remove unfinished writes idle longer than older_than (left by a crash); returns how many."""
         ...
 
-    def scratch(self, key: str) -> AbstractAsyncContextManager[Path]:
-        """A readable local file holding the object for the block (a copy when the store is remote)."""
-        ...
-
 
 class MediaFile(Protocol):
     """One stored video, opened for the media tool."""
+
+    @property
+    def path(self) -> Path:
+        """A local file holding the video while it is open (a copy when the store is remote)."""
+        ...
 
     async def probe(self) -> MediaInfo:
         """Facts about the video; raises UnreadableMedia when it is not a playable video."""

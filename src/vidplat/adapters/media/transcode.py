@@ -35,9 +35,15 @@ class TranscodeLimits(MediaLimits):
     niceness: int = 10  # added to the child's nice value, so the server's requests are served first
 
 
+# Transcodes one process runs at once; the rest wait their turn. Each already uses every core, and
+# each may take its memory cap: an embedded server handed ten uploads must not start ten.
+TRANSCODES_AT_ONCE = 2
+
+
 class SubprocessTranscoder:
-    def __init__(self, limits: TranscodeLimits | None = None) -> None:
+    def __init__(self, limits: TranscodeLimits | None = None, at_once: int = TRANSCODES_AT_ONCE) -> None:
         self.limits = limits or TranscodeLimits()
+        self._turns = asyncio.Semaphore(at_once)
 
     async def transcode(
         self,
@@ -45,6 +51,16 @@ class SubprocessTranscoder:
         out_dir: Path,
         ladder: Sequence[Rung],
         on_progress: Callable[[int], Awaitable[None]] | None = None,
+    ) -> TranscodeResult:
+        async with self._turns:
+            return await self._transcode(source, out_dir, ladder, on_progress)
+
+    async def _transcode(
+        self,
+        source: Path,
+        out_dir: Path,
+        ladder: Sequence[Rung],
+        on_progress: Callable[[int], Awaitable[None]] | None,
     ) -> TranscodeResult:
         # What a killed earlier attempt left behind goes first: a retry starts clean.
         await asyncio.to_thread(shutil.rmtree, out_dir, True)

@@ -78,16 +78,18 @@ class ProcessUpload:
             await self.fail(video_id, upload_key, "The uploaded file was lost before it could be processed.")
             return
         try:
+            # One local copy (a download, from a remote store) for the probe, thumbnail and transcode.
             async with self.probe.open(source) as media:
                 info = await media.probe()
                 thumbnail = await media.thumbnail(info.duration_seconds * THUMBNAIL_AT)
-            transcoded = await self.renditions(video, source, final)
+                transcoded = await self.renditions(video, media.path, final)
         except (UnreadableMedia, TranscodeFailed) as exc:
             await self.fail(video_id, upload_key, str(exc))
             return
         except UploadSuperseded:
             async with self.uow(read_only=True) as uow:
-                await self._drop(await uow.videos.get_any(video_id), upload_key, final)
+                current = await uow.videos.get_any(video_id)
+            await self._drop(current, upload_key, final)
             return
         await self.storage.put_bytes(thumbnail_key(final), thumbnail)
         checksum = await self.storage.checksum(source)

@@ -59,7 +59,7 @@ class _Progress:
 
 @dataclass(frozen=True, slots=True)
 class MakeRenditions:
-    """Transcode the stored `source` of the video's pending upload and store the output under hls_prefix(final).
+    """Transcode the local copy of the video's pending upload and store the output under hls_prefix(final).
 
     Progress is written for a first upload only: while a replacement is processed the video shows
     the file it serves, which is ready (100). Raises TranscodeFailed with the reason, or
@@ -73,11 +73,11 @@ class MakeRenditions:
     clock: Clock
     ladder: Sequence[Rung] = STANDARD_LADDER
 
-    async def __call__(self, video: Video, source: str, final: str) -> TranscodeResult:
+    async def __call__(self, video: Video, source: Path, final: str) -> TranscodeResult:
         prefix = hls_prefix(final)
         progress = _Progress(self.uow, self.clock, video) if video.storage_key is None else None
-        async with self.storage.scratch(source) as local, self.scratch.directory(prefix) as out_dir:
-            result = await self.transcoder.transcode(local, out_dir, self.ladder, progress)
+        async with self.scratch.directory(prefix) as out_dir:
+            result = await self.transcoder.transcode(source, out_dir, self.ladder, progress)
             await self.storage.delete_prefix(prefix)  # what a killed attempt stored
             await _store_tree(self.storage, out_dir, prefix)
         return result

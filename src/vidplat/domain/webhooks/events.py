@@ -28,6 +28,10 @@ def video_event(event_type: EventType, video: Video, at: datetime) -> WebhookEve
         "updated_at": video.updated_at,
         "deleted_at": video.deleted_at,
         "replacement_pending": video.replacement_pending,
+        "progress": video.progress,
+        "renditions": [
+            {"name": r.name, "width": r.width, "height": r.height, "bandwidth": r.bandwidth} for r in video.renditions
+        ],
     }
     return WebhookEvent(id=new_id(), organization_id=video.organization_id, type=event_type, occurred_at=at, data=data)
 
