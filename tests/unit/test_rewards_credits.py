@@ -193,6 +193,7 @@ async def test_a_failed_batch_fails_each_of_its_views_and_the_next_batch_starts_
 
     results = await asyncio.gather(*(credit(acme.org.id, member.user.id, v.id) for v in videos), return_exceptions=True)
     assert all(isinstance(r, ConnectionError) for r in results)
+    assert not world.lock.done  # released, not left done: the next attempt must try again
 
     world.store.broken.clear()
     assert await credit(acme.org.id, member.user.id, videos[0].id)
@@ -245,3 +246,18 @@ async def test_a_view_whose_lock_stays_held_elsewhere_past_the_wait_is_credited_
 
     assert len(world.store.credits) == 1
     assert world.store.users[member.user.id].points == VIEW_POINTS
+
+
+async def test_a_committed_view_is_left_done_so_another_process_attempt_costs_no_transaction(
+    world: World, acme: Tenant, member: Account, videos: list[Video]
+) -> None:
+    assert await world.credit()(acme.org.id, member.user.id, videos[0].id)
+    assert world.lock.done == {f"credit:{member.user.id}:{videos[0].id}"}
+    units_before = len(world.store.units)
+
+    other_process = world.credit()  # its own batches, the same lock backend and database
+    results = await asyncio.gather(*(other_process(acme.org.id, member.user.id, v.id) for v in videos[:2]))
+
+    assert results == [False, True]
+    assert len([u for u in world.store.units[units_before:] if not u.read_only]) == 1  # videos[1]'s only
+    assert world.store.users[member.user.id].points == 2 * VIEW_POINTS

@@ -68,7 +68,8 @@ class CreditView:
     batches start at most `interval` seconds apart and grow with the load. Calls for a view
     already under way in this process share its attempt instead of queueing on the lock. A view
     whose lock another process holds (it is crediting it now) goes in the next batch again,
-    until that lock is free or `contended_wait` has passed.
+    until that lock is free or `contended_wait` has passed. A committed view's lock is left
+    done, so that every process's later attempts at it end at the lock, without a transaction.
     """
 
     uow: UnitOfWorkFactory
@@ -128,14 +129,19 @@ class CreditView:
     async def _commit_batch(self, batch: list[_Pending]) -> None:
         try:
             async with self.lock.hold_free([p.lock_key for p in batch]) as held:
-                await self._insert([p for p in batch if p.lock_key in held])
+                mine = [p for p in batch if p.lock_key in held.keys]
+                if await self._insert(mine):
+                    held.finished.update(p.lock_key for p in mine)  # other processes' attempts stop here
         except LockUnavailable:
             log.warning("view credit lock unavailable; relying on the database constraint")
             await self._insert(batch)
             return
         now, overdue = self.clock.now(), []
         for pending in batch:
-            if pending.lock_key in held:
+            if pending.lock_key in held.keys:
+                continue
+            if pending.lock_key in held.done:  # credited in this or another process: no transaction
+                pending.settle(False)
                 continue
             pending.contended_since = pending.contended_since or now
             if now - pending.contended_since < self.contended_wait:
@@ -146,10 +152,10 @@ class CreditView:
             log.warning("view credit lock held elsewhere too long; relying on the database constraint")
             await self._insert(overdue)
 
-    async def _insert(self, batch: list[_Pending]) -> None:
-        """Credit the batch in one transaction and settle each view with the outcome, failures included."""
+    async def _insert(self, batch: list[_Pending]) -> bool:
+        """Credit the batch in one transaction and settle each view with the outcome; False if it failed."""
         if not batch:
-            return
+            return True
         try:
             async with self.uow() as uow:
                 added = await uow.credits.add_new([p.credit for p in batch])
@@ -162,12 +168,13 @@ class CreditView:
         except Exception as exc:  # handed to every caller of the batch: OpenStream logs it and plays on
             for pending in batch:
                 pending.settle(exc)
-            return
+            return False
         inserted = {credit.id for credit in added}
         if inserted:  # DEBUG: one line per batch would drown the log under load; metrics count them
             events.record("views_credited", "views credited", level=logging.DEBUG, count=len(inserted))
         for pending in batch:
             pending.settle(pending.credit.id in inserted)
+        return True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
