@@ -24,7 +24,7 @@ MAX_BATCH = 256  # credits per transaction, which keeps each statement's paramet
 # Under load, at most one batch per interval: a transaction costs about what fifty of its rows do,
 # so fewer and larger batches leave the cores to playback. The credit is off the response's path:
 # waiting this long is invisible to the player.
-BATCH_INTERVAL_SECONDS = 0.05
+BATCH_INTERVAL_SECONDS = 0.1
 CONTENDED_WAIT = timedelta(seconds=5)  # how long a view stays with another process's lock before going around it
 
 
