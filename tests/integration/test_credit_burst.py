@@ -29,7 +29,7 @@ from vidplat.bootstrap import Container
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.accounts.users import CreateUserCommand
 from vidplat.domain.pagination import PageRequest
-from vidplat.domain.ports import Lock, LockUnavailable
+from vidplat.domain.ports import Held, Lock, LockUnavailable
 from vidplat.domain.videos.playback import OpenStream
 from vidplat.domain.videos.upload import UploadCommand
 
@@ -46,10 +46,7 @@ class FailingLock:
     def __init__(self) -> None:
         self.attempts = 0
 
-    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
-        return _Refused(self, [key])
-
-    def hold_free(self, keys: Collection[str]) -> AbstractAsyncContextManager[frozenset[str]]:
+    def hold_free(self, keys: Collection[str]) -> AbstractAsyncContextManager[Held]:
         return _Refused(self, keys)
 
 
@@ -69,7 +66,7 @@ class _Refused:
 def _unreachable_redis_lock(prefix: str) -> Iterator[tuple[RedisLock, Redis]]:
     # Nothing listens on port 1; no client retries, so every acquire fails at once.
     client = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
-    yield RedisLock(client, prefix, wait_seconds=2), client
+    yield RedisLock(client, prefix), client
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from tests.plans import PAID, TRIAL
 from tests.unit.fake_store import FakeUnitOfWork, InMemoryStore
 from vidplat.domain.accounts.model import AccessClaims, Role
 from vidplat.domain.errors import InvalidToken, PayloadTooLarge
-from vidplat.domain.ports import LockUnavailable, StoredObject, TranscodeFailed, UnreadableMedia
+from vidplat.domain.ports import Held, LockUnavailable, StoredObject, TranscodeFailed, UnreadableMedia
 from vidplat.domain.videos.model import MediaInfo, PlaybackClaims, PlaybackKind
 from vidplat.domain.videos.renditions import Rendition, Rung, TranscodeResult, select_renditions
 
@@ -137,9 +137,11 @@ class FakeUrlSigner:
 
 
 class FakeLock:
-    """Serialises holders of a key in this event loop; `unavailable=True` makes every hold fail.
+    """The Lock port in this event loop, done marks included; `unavailable=True` makes every call fail.
 
-    `held` lists each key as it was taken; `batches` the keys of each hold_free call.
+    `attempts` lists every key asked for, `held` each key as it was taken, `batches` the keys of
+    each hold_free call, `done` the keys left done. `hold` is how a test plays another process
+    holding a key.
     """
 
     def __init__(self, *, unavailable: bool = False) -> None:
@@ -147,32 +149,32 @@ class FakeLock:
         self.attempts: list[str] = []
         self.held: list[str] = []
         self.batches: list[list[str]] = []
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.done: set[str] = set()
+        self._holding: set[str] = set()
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        self.attempts.append(key)
-        if self.unavailable:
-            raise LockUnavailable(f"fake lock {key!r} is unavailable")
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            self.held.append(key)
+        assert key not in self._holding, f"{key!r} is held already"
+        self._holding.add(key)
+        try:
             yield
+        finally:
+            self._holding.discard(key)
 
     @asynccontextmanager
-    async def hold_free(self, keys: Collection[str]) -> AsyncIterator[frozenset[str]]:
+    async def hold_free(self, keys: Collection[str]) -> AsyncIterator[Held]:
         self.attempts.extend(keys)
         self.batches.append(list(keys))
         if self.unavailable:
             raise LockUnavailable("fake lock is unavailable")
-        free = [key for key in keys if not self._locks.setdefault(key, asyncio.Lock()).locked()]
-        for key in free:
-            await self._locks[key].acquire()
-            self.held.append(key)
+        held = Held(frozenset(keys) - self._holding - self.done, frozenset(keys) & self.done)
+        self.held.extend(key for key in keys if key in held.keys)
+        self._holding |= held.keys
         try:
-            yield frozenset(free)
+            yield held
         finally:
-            for key in free:
-                self._locks[key].release()
+            self._holding -= held.keys
+            self.done |= held.keys & held.finished
 
 
 class FakeJobQueue:

@@ -193,6 +193,7 @@ async def test_a_failed_batch_fails_each_of_its_views_and_the_next_batch_starts_
 
     results = await asyncio.gather(*(credit(acme.org.id, member.user.id, v.id) for v in videos), return_exceptions=True)
     assert all(isinstance(r, ConnectionError) for r in results)
+    assert not world.lock.done  # released, not left done: the next attempt must try again
 
     world.store.broken.clear()
     assert await credit(acme.org.id, member.user.id, videos[0].id)
@@ -209,4 +210,54 @@ async def test_a_caller_hanging_up_does_not_cancel_its_batch(
 
     assert await credit(acme.org.id, member.user.id, videos[1].id)
     assert await credit(acme.org.id, member.user.id, videos[0].id) is False  # credited by the batch it left
+    assert world.store.users[member.user.id].points == 2 * VIEW_POINTS
+
+
+async def test_under_load_batches_start_an_interval_apart_and_take_every_view_that_came_meanwhile(
+    world: World, acme: Tenant, member: Account, videos: list[Video]
+) -> None:
+    credit = CreditView(world.uow, world.lock, world.clock, VIEW_POINTS, interval=0.5)
+    assert await credit(acme.org.id, member.user.id, videos[0].id)  # after a quiet spell: at once
+
+    later = []
+    for video in videos[1:]:  # one view per turn of the loop, each of which could start a batch
+        later.append(asyncio.ensure_future(credit(acme.org.id, member.user.id, video.id)))
+        await asyncio.sleep(0)
+
+    assert await asyncio.gather(*later) == [True] * 9
+    assert [len(keys) for keys in world.lock.batches] == [1, 9]
+    assert world.store.users[member.user.id].points == 10 * VIEW_POINTS
+
+
+async def test_a_view_whose_lock_stays_held_elsewhere_past_the_wait_is_credited_on_the_constraint(
+    world: World, acme: Tenant, member: Account, video: Video
+) -> None:
+    credit = CreditView(world.uow, world.lock, world.clock, VIEW_POINTS, interval=0.001)
+
+    async with world.lock.hold(f"credit:{member.user.id}:{video.id}"):  # a holder that crashed, lease alive
+        waiting = asyncio.ensure_future(credit(acme.org.id, member.user.id, video.id))
+        await asyncio.sleep(0.05)  # batches keep asking for the lock, and do not get it
+        assert not waiting.done()
+        retries = len(world.lock.batches)
+        assert retries > 1
+
+        world.clock.advance(credit.contended_wait)
+        assert await waiting  # inserted with the lock still held elsewhere: the unique key fences
+
+    assert len(world.store.credits) == 1
+    assert world.store.users[member.user.id].points == VIEW_POINTS
+
+
+async def test_a_committed_view_is_left_done_so_another_process_attempt_costs_no_transaction(
+    world: World, acme: Tenant, member: Account, videos: list[Video]
+) -> None:
+    assert await world.credit()(acme.org.id, member.user.id, videos[0].id)
+    assert world.lock.done == {f"credit:{member.user.id}:{videos[0].id}"}
+    units_before = len(world.store.units)
+
+    other_process = world.credit()  # its own batches, the same lock backend and database
+    results = await asyncio.gather(*(other_process(acme.org.id, member.user.id, v.id) for v in videos[:2]))
+
+    assert results == [False, True]
+    assert len([u for u in world.store.units[units_before:] if not u.read_only]) == 1  # videos[1]'s only
     assert world.store.users[member.user.id].points == 2 * VIEW_POINTS

@@ -13,7 +13,7 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -85,14 +85,23 @@ class AttemptLimiter(Protocol):
 # --- coordination and background work ----------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What a hold_free block got: the keys it holds, and those an earlier holder left done."""
+
+    keys: frozenset[str]
+    done: frozenset[str] = frozenset()
+    # Held keys whose work the block finished: released marked done, for a while, where the lock keeps marks.
+    finished: set[str] = field(default_factory=set)
+
+
 class Lock(Protocol):
-    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
-        """Hold the named lock for the block; raises LockUnavailable if it cannot be had in time."""
-        ...
+    def hold_free(self, keys: Collection[str]) -> AbstractAsyncContextManager[Held]:
+        """Hold, for the block, those of the keys nobody holds now and none left done, without waiting.
 
-    def hold_free(self, keys: Collection[str]) -> AbstractAsyncContextManager[frozenset[str]]:
-        """Hold, for the block, those of the keys nobody holds now, without waiting: yields them.
-
+        A key the block adds to `finished` is left done when released, so that later callers
+        (in any process) learn they need not do its work, until the mark expires. A lock may keep
+        no marks (one process's: its callers know what they finished): then `done` is empty.
         Raises LockUnavailable if the backend fails. Never waiting while holding is what lets
         batches of keys overlap without deadlocking.
         """
@@ -100,7 +109,7 @@ class Lock(Protocol):
 
 
 class LockUnavailable(Exception):
-    """The lock was not acquired (timed out, or the backend failed)."""
+    """The lock backend failed or did not answer in time."""
 
 
 class ReadCache(Protocol):

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from typing import cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, case, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vidplat.adapters.sql.queries import Key, Rows, contains
@@ -152,15 +152,15 @@ class SqlUserRepository:
         if not points:
             return
         users = cast("Table", UserRow.__table__)  # Core, not ORM-enabled: no session state to synchronise
-        ids = sorted(points)
-        # The rows are locked in id order before any is updated, so two batches crediting the same
-        # users cannot deadlock. NO KEY UPDATE is the lock the UPDATE takes anyway, and the one the
-        # credits' foreign-key checks (KEY SHARE) do not block.
-        locking = select(users.c.id).where(users.c.id.in_(ids)).order_by(users.c.id).with_for_update(key_share=True)
-        locked = locking.cte().prefix_with("MATERIALIZED", dialect="postgresql")
-        added = case(*[(users.c.id == user_id, points[user_id]) for user_id in ids], else_=0)
+        # One statement executed per user in id order: two batches crediting the same users lock
+        # their rows in one order, so they cannot deadlock (the credits' foreign-key checks take
+        # KEY SHARE, which the UPDATE's NO KEY UPDATE does not block). Its text does not depend on
+        # the batch, so SQLAlchemy compiles it once: a CASE over the batch's users cost a compile per batch.
+        statement = (
+            update(users).where(users.c.id == bindparam("user")).values(points=users.c.points + bindparam("added"))
+        )
         await self._session.execute(
-            update(users).where(users.c.id == locked.c.id).values(points=users.c.points + added)
+            statement, [{"user": user_id, "added": points[user_id]} for user_id in sorted(points)]
         )
 
     async def leaderboard(self, organization_id: UUID, page: PageRequest) -> Page[Standing]:

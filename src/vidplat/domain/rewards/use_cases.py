@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from vidplat.domain import events
@@ -20,12 +21,18 @@ log = logging.getLogger(__name__)
 
 
 MAX_BATCH = 256  # credits per transaction, which keeps each statement's parameters well bounded
+# Under load, at most one batch per interval: a transaction costs about what fifty of its rows do,
+# so fewer and larger batches leave the cores to playback. The credit is off the response's path:
+# waiting this long is invisible to the player.
+BATCH_INTERVAL_SECONDS = 0.1
+CONTENDED_WAIT = timedelta(seconds=5)  # how long a view stays with another process's lock before going around it
 
 
 @dataclass(slots=True)
 class _Pending:
     credit: ViewCredit
     credited: asyncio.Future[bool]  # True when this attempt put the view in the ledger
+    contended_since: datetime | None = None  # when a batch first found another process holding its lock
 
     @property
     def lock_key(self) -> str:
@@ -43,9 +50,9 @@ class _Pending:
 @dataclass(slots=True)
 class _Batches:
     under_way: dict[tuple[UUID, UUID], _Pending] = field(default_factory=dict)  # every view not settled yet
-    waiting: list[_Pending] = field(default_factory=list)  # those not in a batch yet
+    waiting: list[_Pending] = field(default_factory=list)  # those not in a batch yet, or to try again
     committing: asyncio.Task[None] | None = None
-    contended: set[asyncio.Task[None]] = field(default_factory=set)  # views another process holds the lock of
+    last_started: float = float("-inf")  # event-loop time the latest batch started
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +63,13 @@ class CreditView:
     (user, video) constraint is the fence that makes a double credit impossible even
     when the lock backend is down or a lock expired mid-way.
 
-    Views that arrive while a batch commits wait for the next one, which takes them all: one
-    lock round trip and one transaction for the lot. A lone view waits for nothing, and under
-    load a batch grows with the load. Calls for a view already under way in this process share
-    its attempt instead of queueing on the lock.
+    Views wait for the next batch, which takes them all: one lock round trip and one
+    transaction for the lot. A lone view after a quiet spell waits for nothing; under load
+    batches start at most `interval` seconds apart and grow with the load. Calls for a view
+    already under way in this process share its attempt instead of queueing on the lock. A view
+    whose lock another process holds (it is crediting it now) goes in the next batch again,
+    until that lock is free or `contended_wait` has passed. A committed view's lock is left
+    done, so that every process's later attempts at it end at the lock, without a transaction.
     """
 
     uow: UnitOfWorkFactory
@@ -67,6 +77,8 @@ class CreditView:
     clock: Clock
     points: int
     max_batch: int = MAX_BATCH
+    interval: float = BATCH_INTERVAL_SECONDS
+    contended_wait: timedelta = CONTENDED_WAIT
     _batches: _Batches = field(default_factory=_Batches, init=False, repr=False)
 
     async def __call__(self, organization_id: UUID, user_id: UUID, video_id: UUID) -> bool:
@@ -95,9 +107,14 @@ class CreditView:
 
     async def _commit_waiting(self) -> None:
         batches = self._batches
+        loop = asyncio.get_running_loop()
         batch: list[_Pending] = []
         try:
             while batches.waiting:
+                pause = batches.last_started + self.interval - loop.time()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                batches.last_started = loop.time()
                 batch, batches.waiting = batches.waiting[: self.max_batch], batches.waiting[self.max_batch :]
                 await self._commit_batch(batch)
         except BaseException:
@@ -112,32 +129,33 @@ class CreditView:
     async def _commit_batch(self, batch: list[_Pending]) -> None:
         try:
             async with self.lock.hold_free([p.lock_key for p in batch]) as held:
-                await self._insert([p for p in batch if p.lock_key in held])
+                mine = [p for p in batch if p.lock_key in held.keys]
+                if await self._insert(mine):
+                    held.finished.update(p.lock_key for p in mine)  # other processes' attempts stop here
         except LockUnavailable:
             log.warning("view credit lock unavailable; relying on the database constraint")
             await self._insert(batch)
             return
+        now, overdue = self.clock.now(), []
         for pending in batch:
-            if pending.lock_key not in held:
-                # Another process holds it, so it is crediting this view now: wait for its outcome.
-                task = asyncio.create_task(self._commit_contended(pending))
-                self._batches.contended.add(task)
-                task.add_done_callback(self._batches.contended.discard)
+            if pending.lock_key in held.keys:
+                continue
+            if pending.lock_key in held.done:  # credited in this or another process: no transaction
+                pending.settle(False)
+                continue
+            pending.contended_since = pending.contended_since or now
+            if now - pending.contended_since < self.contended_wait:
+                self._batches.waiting.append(pending)  # the holder is crediting it: ask again next batch
+            else:
+                overdue.append(pending)
+        if overdue:  # a holder that crashed keeps its lease until the TTL: the constraint still fences
+            log.warning("view credit lock held elsewhere too long; relying on the database constraint")
+            await self._insert(overdue)
 
-    async def _commit_contended(self, pending: _Pending) -> None:
-        try:
-            async with self.lock.hold(pending.lock_key):
-                await self._insert([pending])
-        except LockUnavailable:
-            log.warning("view credit lock unavailable; relying on the database constraint")
-            await self._insert([pending])
-        finally:
-            pending.credited.cancel()  # only if still unsettled, i.e. this task was cancelled
-
-    async def _insert(self, batch: list[_Pending]) -> None:
-        """Credit the batch in one transaction and settle each view with the outcome, failures included."""
+    async def _insert(self, batch: list[_Pending]) -> bool:
+        """Credit the batch in one transaction and settle each view with the outcome; False if it failed."""
         if not batch:
-            return
+            return True
         try:
             async with self.uow() as uow:
                 added = await uow.credits.add_new([p.credit for p in batch])
@@ -150,12 +168,13 @@ class CreditView:
         except Exception as exc:  # handed to every caller of the batch: OpenStream logs it and plays on
             for pending in batch:
                 pending.settle(exc)
-            return
+            return False
         inserted = {credit.id for credit in added}
         if inserted:  # DEBUG: one line per batch would drown the log under load; metrics count them
             events.record("views_credited", "views credited", level=logging.DEBUG, count=len(inserted))
         for pending in batch:
             pending.settle(pending.credit.id in inserted)
+        return True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
