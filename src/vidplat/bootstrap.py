@@ -55,6 +55,10 @@ MediaStore: TypeAlias = "LocalStorage | S3Storage"
 # Rows a process's read cache may hold (a page of the catalog weighs its items): about 1 KB
 # each, so tens of MB at most, whatever mix of sessions, videos and pages is asked for.
 CACHE_MAX_ROWS = 20_000
+# Heads of HLS files (a few hundred bytes each): the segments a busy process serves, a few MB.
+# Files are written once under their key, so the TTL only bounds what an unused entry costs.
+HEADS_MAX = 10_000
+HEADS_TTL = timedelta(hours=1)
 
 
 def _rows(value: object) -> int:
@@ -252,6 +256,7 @@ def bootstrap(
             transcoder=transcoder,
             scratch=scratch,
             cache=cache,
+            heads=MemoryReadCache(clock, ttl=HEADS_TTL, max_weight=HEADS_MAX),
             webhook_uow=uow,
             webhook_sender=GuardedWebhookSender(allow_private=settings.webhooks_allow_private),
         ),

@@ -14,6 +14,7 @@ import pytest
 
 from tests.api.helpers import Account, Api, Json, assert_problem
 from tests.hls import forget_renditions
+from vidplat.domain.ports import StoredObject
 from vidplat.domain.videos.delivery import SEGMENT_GRACE
 
 PLAYBACK_TTL = timedelta(seconds=300)  # VIDPLAT_PLAYBACK_URL_TTL_SECONDS's default
@@ -201,6 +202,25 @@ async def test_playlists_and_init_segments_do_not_credit_the_first_media_segment
     statement = await api.points(member)
     assert statement["total"] == 10
     assert [item["video_id"] for item in statement["items"]] == [video["id"]]
+
+
+async def test_a_segment_asked_for_again_costs_the_store_no_head(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    admin, video = await hls_video(api)
+    found = await walk(api, (await grant(api, admin, video["id"]))["hls_url"])
+    heads: list[str] = []
+    head = api.storage.head
+
+    async def counted(key: str) -> StoredObject:
+        heads.append(key)
+        return await head(key)
+
+    monkeypatch.setattr(api.storage, "head", counted)
+    for span in ("bytes=0-9", "bytes=10-19", "bytes=0-9"):
+        response = await fetch(api, found["segment"], {"Range": span})
+        assert response.status_code == 206
+        assert response.headers["content-range"].startswith(f"bytes {span[6:]}/")
+
+    assert len(heads) == 1
 
 
 async def test_a_video_without_renditions_answers_video_not_ready(api: Api) -> None:

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 import pytest
 
 from tests.unit.factories import Account, Tenant, World, log_in, publish_video
+from vidplat.adapters.local.cache import MemoryReadCache
 from vidplat.domain.accounts.model import Principal
 from vidplat.domain.errors import HlsFileNotFound, VideoNotReady
 from vidplat.domain.videos.delivery import (
@@ -208,6 +209,25 @@ async def test_a_missing_file_on_a_fresh_read_is_not_found_and_on_a_cached_one_a
         await opener(watcher, video.id, absent)
     with pytest.raises(HlsFileNotFound):
         await opener(watcher, video.id, absent, fresh=True)
+
+
+async def test_a_cached_row_uses_the_cached_head_and_a_fresh_one_asks_the_store(
+    world: World, watcher: Principal, video: Video
+) -> None:
+    opener = OpenHlsFile(
+        world.uow, world.storage, credits(world), heads=MemoryReadCache(world.clock, ttl=TTL, max_weight=10)
+    )
+    segment = HlsFile.in_rendition("240p", "seg_00000.m4s")
+    assert video.storage_key is not None
+    await opener(watcher, video.id, segment)
+    # A replacement deletes the old files: only a head would notice.
+    del world.storage.files[hls_prefix(video.storage_key) + segment.path]
+
+    cached = await opener(watcher, video.id, segment)
+
+    assert cached.size == len(b"media")
+    with pytest.raises(HlsFileNotFound):
+        await opener(watcher, video.id, segment, fresh=True)
 
 
 async def test_only_a_media_segment_credits_the_view_and_only_once(

@@ -73,6 +73,8 @@ class Ports:
     transcoder: Transcoder
     scratch: ScratchSpace
     cache: ReadCache
+    # What the store said about immutable files (HLS renditions): needs no invalidation, so stays on.
+    heads: ReadCache
     webhook_uow: WebhookUnitOfWorkFactory  # the same units of work as `uow`, seen through the webhooks' port
     webhook_sender: WebhookSender
 
@@ -188,8 +190,8 @@ def build_use_cases(p: Ports, policy: Policy) -> UseCases:
         issue_playback=IssuePlayback(p.uow, p.signer, p.clock, policy.playback_ttl),
         redeem_playback=RedeemPlayback(p.signer, p.clock, sessions),
         open_stream=OpenStream(p.uow, p.storage, credits, p.cache),
-        read_playlist=ReadPlaylist(p.uow, p.storage, p.signer, p.clock, p.cache),
-        open_hls_file=OpenHlsFile(p.uow, p.storage, credits, p.cache),
+        read_playlist=ReadPlaylist(p.uow, p.storage, p.signer, p.clock, p.cache, p.heads),
+        open_hls_file=OpenHlsFile(p.uow, p.storage, credits, p.cache, p.heads),
         get_thumbnail=GetThumbnail(p.uow, p.storage),
         sweep_storage=SweepStorage(p.uow, p.storage, p.clock, policy.staging_ttl),
         video_viewers=VideoViewers(p.uow),

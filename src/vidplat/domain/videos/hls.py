@@ -38,10 +38,17 @@ async def _hls_video(
     return video, hls_prefix(video.storage_key) + file.path
 
 
-async def _head(storage: Storage, key: str, *, fresh: bool) -> StoredObject:
-    """The stored file; missing from a row just read, it does not exist (from a cached row, ask again fresh)."""
+async def _head(storage: Storage, heads: ReadCache, key: str, *, fresh: bool) -> StoredObject:
+    """The stored file; missing from a row just read, it does not exist (from a cached row, ask again fresh).
+
+    A key names files written once (a replacement writes under a new prefix), so what the store
+    said about one stays true while it exists: a cached row may use a cached head. A fresh row
+    asks the store, since the cached head may describe a file a replacement has since deleted.
+    """
     try:
-        return await storage.head(key)
+        if fresh:
+            return await storage.head(key)
+        return await heads.get_or_load(key, (), lambda: storage.head(key))
     except FileNotFoundError:
         if fresh:
             raise HlsFileNotFound from None
@@ -60,6 +67,7 @@ class ReadPlaylist:
     signer: UrlSigner
     clock: Clock
     cache: ReadCache = NO_CACHE
+    heads: ReadCache = NO_CACHE
 
     async def __call__(
         self,
@@ -73,7 +81,7 @@ class ReadPlaylist:
         if not file.kind.is_playlist:
             raise HlsFileNotFound
         video, key = await _hls_video(self.uow, self.cache, principal, video_id, file, fresh=fresh)
-        size = min((await _head(self.storage, key, fresh=fresh)).size, MAX_PLAYLIST_BYTES)
+        size = min((await _head(self.storage, self.heads, key, fresh=fresh)).size, MAX_PLAYLIST_BYTES)
         text = b"".join([chunk async for chunk in self.storage.read(key, 0, size)]).decode("utf-8", "replace")
         if presented is None:
             return text
@@ -96,12 +104,13 @@ class OpenHlsFile:
     storage: Storage
     credits: ViewCredits
     cache: ReadCache = NO_CACHE
+    heads: ReadCache = NO_CACHE
 
     async def __call__(self, principal: Principal, video_id: UUID, file: HlsFile, *, fresh: bool = False) -> Playable:
         if file.kind.is_playlist:
             raise HlsFileNotFound
         video, key = await _hls_video(self.uow, self.cache, principal, video_id, file, fresh=fresh)
-        stored = await _head(self.storage, key, fresh=fresh)
+        stored = await _head(self.storage, self.heads, key, fresh=fresh)
         if file.kind is HlsFileKind.SEGMENT:
             # Playlists and init segments are fetched before a frame shows; a media segment is watching.
             self.credits(principal, video.id)
