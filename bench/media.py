@@ -147,23 +147,7 @@ def _encode_hd(path: Path, seconds: int, width: int = 1920, height: int = 1080, 
         audio = output.add_stream("aac", rate=48_000, layout="stereo")
         if not isinstance(audio, av.AudioStream):
             raise TypeError("expected an audio stream")
-        pattern = bytes((x * 7 // 3) % 256 for x in range(2 * width + 512))
-        for index in range(fps * seconds):
-            frame = av.VideoFrame(width, height, "yuv420p")
-            luma, *chroma = frame.planes
-            left, top = index * 12 % (width - _BOX), height // 3
-            rows = []
-            for y in range(height):
-                row = pattern[(y + index * 5) % 256 :][: luma.line_size]
-                if top <= y < top + _BOX:
-                    row = row[:left] + b"\xeb" * _BOX + row[left + _BOX :]
-                rows.append(row)
-            luma.update(b"".join(rows))
-            for offset, plane in enumerate(chroma):
-                plane.update(bytes([96 + 64 * offset + index % 32]) * plane.buffer_size)
-            frame.pts = index
-            output.mux(video.encode(frame))
-        output.mux(video.encode(None))
+        _stripes(output, video, width, height, fps * seconds, box=True)
         _tone(output, audio, seconds, samples=1024)  # AAC's frame size
 
 
@@ -176,17 +160,31 @@ def _encode_vp9(path: Path, seconds: int, width: int = 854, height: int = 480, f
         audio = output.add_stream("libopus", rate=48_000, layout="stereo")
         if not isinstance(audio, av.AudioStream):
             raise TypeError("expected an audio stream")
-        pattern = bytes((x * 7 // 3) % 256 for x in range(2 * width + 512))
-        for index in range(fps * seconds):
-            frame = av.VideoFrame(width, height, "yuv420p")
-            luma, *chroma = frame.planes
-            luma.update(b"".join(pattern[(y + index * 5) % 256 :][: luma.line_size] for y in range(height)))
-            for offset, plane in enumerate(chroma):
-                plane.update(bytes([96 + 64 * offset + index % 32]) * plane.buffer_size)
-            frame.pts = index
-            output.mux(video.encode(frame))
-        output.mux(video.encode(None))
+        _stripes(output, video, width, height, fps * seconds, box=False)
         _tone(output, audio, seconds, samples=960)  # Opus's 20 ms frame
+
+
+def _stripes(
+    output: OutputContainer, video: av.VideoStream, width: int, height: int, frames: int, *, box: bool
+) -> None:
+    """Diagonal stripes sliding every frame (and, with `box`, a moving bright box), encoded to the end."""
+    pattern = bytes((x * 7 // 3) % 256 for x in range(2 * width + 512))
+    for index in range(frames):
+        frame = av.VideoFrame(width, height, "yuv420p")
+        luma, *chroma = frame.planes
+        left, top = index * 12 % (width - _BOX), height // 3
+        rows = []
+        for y in range(height):
+            row = pattern[(y + index * 5) % 256 :][: luma.line_size]
+            if box and top <= y < top + _BOX:
+                row = row[:left] + b"\xeb" * _BOX + row[left + _BOX :]
+            rows.append(row)
+        luma.update(b"".join(rows))
+        for offset, plane in enumerate(chroma):
+            plane.update(bytes([96 + 64 * offset + index % 32]) * plane.buffer_size)
+        frame.pts = index
+        output.mux(video.encode(frame))
+    output.mux(video.encode(None))
 
 
 def _tone(output: OutputContainer, audio: av.AudioStream, seconds: int, *, samples: int) -> None:
