@@ -100,6 +100,9 @@ def configure_logging(level: str, log_format: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     EVENTS.setLevel(logging.DEBUG)
+    # Python warnings (a library's deprecation, SQLAlchemy's reflection notes) become records in
+    # the same format, not bare lines that break a JSON log.
+    logging.captureWarnings(True)
     saq = logging.getLogger("saq")
     if not any(isinstance(f, QuietCron) for f in saq.filters):
         saq.addFilter(QuietCron())
