@@ -172,12 +172,12 @@ class AppendToUpload:
         retry gets here again, and the conditional completion lets exactly one request record it.
         """
         if not await self._is_video(upload):
-            await _discard(self.uow, self.storage, self.writes, upload)  # nothing kept
+            await _remove(self.uow, self.storage, self.writes, upload)  # nothing kept
             raise UnsupportedMedia
         try:
             video = await self._record(principal, upload)
         except VideoNotFound:
-            await _discard(self.uow, self.storage, self.writes, upload)
+            await _remove(self.uow, self.storage, self.writes, upload)
             raise
         if video is None:  # another request completed it first
             upload.offset, upload.video_id = upload.length, (await self.get(principal, upload.id)).video_id
@@ -217,13 +217,15 @@ class AppendToUpload:
         return video
 
 
-async def _discard(
+async def _remove(
     uow_factory: UnitOfWorkFactory, storage: Storage, writes: ResumableStorage, upload: ResumableUpload
 ) -> None:
-    # Bytes first: a crash in between leaves a row the expiry job finishes, never unowned bytes.
-    await writes.abort(upload.write())
-    await storage.delete(upload.key)  # published, and then refused
-    await storage.delete_prefix(scratch_prefix(upload.organization_id, upload.id))
+    """Remove an ended upload's row, and its bytes unless it completed (its file is its video's then)."""
+    if not upload.complete:
+        # Bytes first: a crash in between leaves a row the expiry job finishes, never unowned bytes.
+        await writes.abort(upload.write())
+        await storage.delete(upload.key)  # published, and then refused
+        await storage.delete_prefix(scratch_prefix(upload.organization_id, upload.id))
     async with uow_factory() as uow:
         await uow.resumable_uploads.remove(upload.id)
         await uow.commit()
@@ -252,17 +254,7 @@ class TerminateUpload:
             await uow.commit()
         # Ended first: a PATCH racing this one can no longer record progress (the ledger checks
         # expiry), so what is removed here stays removed.
-        if found.complete:
-            await _forget(self.uow, found)
-        else:
-            await _discard(self.uow, self.storage, self.writes, found)
-
-
-async def _forget(uow_factory: UnitOfWorkFactory, upload: ResumableUpload) -> None:
-    """A complete upload's file is its video's now: only the row goes."""
-    async with uow_factory() as uow:
-        await uow.resumable_uploads.remove(upload.id)
-        await uow.commit()
+        await _remove(self.uow, self.storage, self.writes, found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,10 +271,7 @@ class ExpireUploads:
         async with self.uow(read_only=True) as uow:
             expired = await uow.resumable_uploads.expired(self.clock.now(), self.batch)
         for upload in expired:
-            if upload.complete:
-                await _forget(self.uow, upload)
-            else:
-                await _discard(self.uow, self.storage, self.writes, upload)
+            await _remove(self.uow, self.storage, self.writes, upload)
         if expired:
             log.info("expired %d resumable uploads", len(expired))
         return len(expired)
